@@ -1,0 +1,46 @@
+# MuseBench: two commands for a new user.
+#   make demo  - set up .venv, build the synthetic data, run the real models on synth-piano, print a leaderboard
+#   make test  - set up .venv (+ Chromium and PostgreSQL for the app tests) and run the test suite
+# Both are idempotent: set-up is redone only when the install files change.
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.musebench-installed
+SYSTEM_STAMP := $(VENV)/.musebench-system-deps
+DEMO_MODELS ?= basic-pitch transkun oracle noisy-oracle
+DEMO_TASK ?= synth-piano
+
+.PHONY: setup system-deps demo test test-fast leaderboard clean-venv help
+
+help:
+	@echo "make demo   - set up and run the demo (prints a leaderboard)"
+	@echo "make test   - set up and run the tests"
+
+$(STAMP): scripts/install.sh requirements.txt pyproject.toml
+	bash scripts/install.sh $(VENV)
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+$(SYSTEM_STAMP): scripts/system_deps.sh | $(STAMP)
+	bash scripts/system_deps.sh
+	@touch $(SYSTEM_STAMP)
+
+system-deps: $(SYSTEM_STAMP)
+
+demo: setup
+	$(PY) -m benchmark datasets prepare synth
+	@for m in $(DEMO_MODELS); do \
+	  echo "== $(DEMO_TASK) / $$m"; \
+	  $(PY) -m benchmark run --task $(DEMO_TASK) --model $$m || exit $$?; \
+	done
+	$(PY) -m benchmark leaderboard --task $(DEMO_TASK)
+
+test: setup system-deps
+	$(PY) -m pytest -q -p no:cacheprovider
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not browser and not postgres" -p no:cacheprovider
+
+clean-venv:
+	rm -rf $(VENV)

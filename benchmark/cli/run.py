@@ -1,0 +1,78 @@
+"""``musebench run``: run a model on a task and write the run directory."""
+from __future__ import annotations
+
+import argparse
+import json
+
+from ..errors import ConfigError
+
+
+def _parse_params(pairs: list[str]) -> dict:
+    params = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--param {pair!r}: expected KEY=VALUE")
+        try:
+            params[key] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key] = value
+    return params
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run a model on a task", description=(
+        "Run MODEL on TASK and write results/runs/<task>/<model>/<run-id>/. Rerunning the same command "
+        "resumes: items already predicted are skipped; failed items are retried."))
+    p.add_argument("--task", required=True, help="task name (see `musebench tasks`) or path to a task YAML")
+    p.add_argument("--model", required=True, help="model name (see `musebench models`)")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="model parameter (VALUE parsed as JSON when possible); repeatable")
+    p.add_argument("--limit", type=int, help="only the first N items of the split")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda or cuda:N")
+    p.add_argument("--seed", type=int, default=0, help="run seed (per-item seeds derive from it)")
+    p.add_argument("--results-dir", help="results folder (default: $MUSEBENCH_RESULTS or ./results)")
+    p.add_argument("--data-dir", help="dataset root for this run (default: registered or cache dir)")
+    p.add_argument("--run-id", help="run directory name (default: a hash of the configuration)")
+    p.add_argument("--fresh", action="store_true", help="discard an existing run with the same id")
+    p.add_argument("--allow-unverified", action="store_true",
+                   help="run on data that has not passed `musebench datasets verify` (marked in the result)")
+    p.add_argument("--item-timeout", type=float, help="seconds after which one item is recorded as failed")
+    p.add_argument("--backend", default="local", choices=["local", "ray"], help="where items run")
+    p.add_argument("--address", help="Ray cluster address (with --backend ray; default: start a local one)")
+    p.add_argument("--workers", type=int, help="Ray workers (default: one per GPU, else per CPU)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print results.json instead of the summary")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from ..runner import RunOptions, run_task
+
+    options = RunOptions(task=args.task, model=args.model, model_params=_parse_params(args.param),
+                         device=args.device, limit=args.limit, seed=args.seed, results_dir=args.results_dir,
+                         run_id=args.run_id, data_dir=args.data_dir, allow_unverified=args.allow_unverified,
+                         item_timeout=args.item_timeout, fresh=args.fresh, progress=not args.no_progress,
+                         backend=args.backend, address=args.address, workers=args.workers)
+    outcome = run_task(options)
+    res = outcome.results
+    if args.json:
+        print(json.dumps(res, indent=2, sort_keys=True))
+        return 0
+    print(f"run: {outcome.run_dir}")
+    print(f"task {res['task']['name']} v{res['task']['version']}  model {res['model']['name']}  "
+          f"items {res['n_scored']}/{res['n_items']}  data {res['dataset']['fingerprint'][:12]}"
+          f"{'' if res['dataset']['verified'] else ' (UNVERIFIED)'}")
+    width = max((len(k) for k in res["metrics"]), default=10)
+    for name, m in res["metrics"].items():
+        if m.get("mean") is None:
+            continue
+        ci = f"[{m['ci_low']:.4f}, {m['ci_high']:.4f}]" if m.get("ci_low") is not None else ""
+        print(f"  {name:<{width}}  {m['mean']:.4f}  {ci}")
+    t = res["timing"]
+    rtf = f"{t['real_time_factor']:.4f}" if t["real_time_factor"] is not None else "n/a"
+    print(f"wall {t['wall_s']:.1f} s  model {t['model_s']:.1f} s  real-time factor {rtf}  "
+          f"peak RSS {res['peak_rss_mb']:.0f} MB")
+    for f in res["failures"]:
+        print(f"FAILED {f['error']}")
+    return 0

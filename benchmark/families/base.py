@@ -1,0 +1,51 @@
+"""The family interface the runner drives."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ..datasets.base import Dataset
+from ..models.base import Context, Model
+from ..tasks import Task
+from ..types import Item
+
+
+class Family:
+    name: ClassVar[str]
+    #: suffix of the per-item prediction file under predictions/
+    prediction_suffix: ClassVar[str]
+
+    def items(self, *, task: Task, dataset: Dataset) -> list[Item]:
+        """The items a run of ``task`` goes through, in a stable order."""
+        return dataset.items(task.split)
+
+    def reference(self, *, task: Task, dataset: Dataset, item: Item) -> Any:
+        """What an oracle model may see for ``item`` (only models with uses_reference get it)."""
+        return None
+
+    def predict(self, *, model: Model, task: Task, dataset: Dataset, item: Item, context: Context) -> Any:
+        """Run ``model`` on ``item``; returns the prediction (validated)."""
+        raise NotImplementedError
+
+    def input_seconds(self, *, task: Task, item: Item, prediction: Any) -> float:
+        """Seconds of audio the prediction covers (for the real-time factor)."""
+        return float(item.metadata.get("duration", 0.0))
+
+    def save_prediction(self, prediction: Any, path: Path) -> None:
+        raise NotImplementedError
+
+    def load_prediction(self, path: Path) -> Any:
+        raise NotImplementedError
+
+    def score(self, *, task: Task, dataset: Dataset, item: Item, prediction: Any) -> dict[str, float]:
+        """Per-item scores (all that the family computes; the task picks which to report)."""
+        raise NotImplementedError
+
+    def aggregate(self, *, task: Task, dataset: Dataset, items: list[Item], run_dir: Path,
+                  ok_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Set-level metrics computed once per run: name -> {"value", ...}."""
+        return {}
+
+    def figures(self, *, task: Task, dataset: Dataset, items: list[Item], run_dir: Path) -> list[Path]:
+        """Optional plots written into the run directory."""
+        return []

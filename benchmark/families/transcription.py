@@ -1,0 +1,59 @@
+"""Transcription: audio -> notes, scored with mir_eval/MT3 conventions."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..audio import load_audio
+from ..datasets.base import Dataset
+from ..errors import ModelError
+from ..midi import read_midi, write_midi
+from ..models.base import Context, Model
+from ..tasks import Task
+from ..types import Item, Notes
+from .base import Family
+
+
+class TranscriptionFamily(Family):
+    name = "transcription"
+    prediction_suffix = ".mid"
+
+    def reference(self, *, task: Task, dataset: Dataset, item: Item) -> Notes:
+        return dataset.load_notes(item)
+
+    def predict(self, *, model: Model, task: Task, dataset: Dataset, item: Item, context: Context) -> Notes:
+        sr = model.sample_rate or task.sample_rate
+        audio, sr = load_audio(item.audio_path, sample_rate=sr)
+        try:
+            notes = model.transcribe(audio, sample_rate=sr, context=context)
+        except Exception as exc:  # a model that raises: recorded as this item's failure
+            if isinstance(exc, ModelError):
+                raise
+            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ModelError(f"item {item.id}: model {model.name} raised {type(exc).__name__}: {msg}") from exc
+        if not isinstance(notes, Notes):
+            raise ModelError(f"item {item.id}: model {model.name} returned {type(notes).__name__}, not Notes")
+        try:
+            notes.validate(name=f"item {item.id}: model {model.name} output")
+        except Exception as exc:
+            raise ModelError(str(exc)) from None
+        return notes
+
+    def input_seconds(self, *, task: Task, item: Item, prediction: Any) -> float:
+        if "duration" in item.metadata:
+            return float(item.metadata["duration"])
+        from ..audio import audio_info
+
+        return audio_info(item.audio_path)[2]
+
+    def save_prediction(self, prediction: Notes, path: Path) -> None:
+        write_midi(prediction, path)
+
+    def load_prediction(self, path: Path) -> Notes:
+        return read_midi(path)
+
+    def score(self, *, task: Task, dataset: Dataset, item: Item, prediction: Notes) -> dict[str, float]:
+        from ..metrics import transcription
+
+        reference = dataset.load_notes(item)
+        return transcription.evaluate(reference, prediction, **task.params)

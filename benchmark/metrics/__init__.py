@@ -1,0 +1,70 @@
+"""Metric registry: every score name MuseBench reports, its family and direction.
+
+The computations live in one module per family (``transcription``, ``translation``,
+``generation``), each shaped like mir_eval's: ``validate()``, metric functions, ``evaluate()``.
+This catalogue only declares names, so listing metrics imports nothing heavy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..registry import Registry
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    name: str
+    family: str
+    higher_is_better: bool
+    description: str
+    aggregate: str = "mean"  # "mean" over items, or "set" (computed once over the whole run)
+
+
+METRICS: Registry[MetricSpec] = Registry("metric")
+
+
+def _add(family: str, name: str, higher: bool, description: str, aggregate: str = "mean") -> None:
+    METRICS.register(name, MetricSpec(name, family, higher, description, aggregate))
+
+
+# --- transcription (docs/transcription.md) -------------------------------------------------
+for _kind, _desc in (("onset", "onset within 50 ms, pitch within 50 cents"),
+                     ("onset_offset", "onset as above and offset within max(50 ms, 20% of duration)")):
+    _add("transcription", f"{_kind}_precision", True, f"note precision, {_desc} (mir_eval)")
+    _add("transcription", f"{_kind}_recall", True, f"note recall, {_desc} (mir_eval)")
+    _add("transcription", f"{_kind}_f1", True, f"note F1, {_desc} (mir_eval)")
+_add("transcription", "onset_velocity_f1", True, "onset F1 with velocities matched (mir_eval.transcription_velocity)")
+_add("transcription", "onset_offset_velocity_f1", True, "onset+offset F1 with velocities matched")
+_add("transcription", "frame_f1", True, "F1 of 62.5 fps piano-roll frames (MT3)")
+_add("transcription", "multi_instrument_f1", True, "program-aware onset+offset F1, full program granularity (MT3)")
+_add("transcription", "multi_instrument_f1_midi_class", True, "program-aware onset+offset F1, MIDI program classes")
+_add("transcription", "multi_instrument_f1_flat", True, "onset+offset F1 ignoring programs (MT3 'flat')")
+_add("transcription", "drum_onset_f1", True, "drum onset F1 (onsets only, drum notes only)")
+
+# --- translation (docs/translation.md) ---------------------------------------------------
+_add("translation", "content_correlation", True, "normalized correlation of CQT content features, source vs output")
+_add("translation", "content_correlation_dtw", True, "as content_correlation after fastdtw alignment")
+_add("translation", "timbre_correlation", True, "normalized correlation of MFCC timbre features, output vs reference")
+_add("translation", "timbre_correlation_dtw", True, "as timbre_correlation after fastdtw alignment")
+_add("translation", "source_timbre_correlation", False, "MFCC correlation, output vs source (lower: timbre moved)")
+_add("translation", "pitch_accuracy", True, "onset F1 of judge-transcribed output notes vs the source notes")
+_add("translation", "target_domain_distance", False, "Frechet distance of output MFCC stats to the target domain", "set")
+
+# --- generation (docs/generation.md) -----------------------------------------------------
+_add("generation", "frechet_mfcc", False, "Frechet distance of MFCC/spectral-statistics embeddings", "set")
+_add("generation", "frechet_pitch", False, "Frechet distance of basic-pitch posteriorgram embeddings", "set")
+_add("generation", "silence_ratio", False, "share of frames below -60 dBFS")
+_add("generation", "clipping_ratio", False, "share of samples at or above full scale")
+_add("generation", "spectral_flatness", False, "mean spectral flatness (1 = white noise)")
+_add("generation", "pitch_salience", True, "mean peak pitch salience of the basic-pitch posteriorgram")
+_add("generation", "seed_coherence", True, "chroma correlation between seed and continuation")
+_add("generation", "continuation_correlation", True, "chroma correlation between generated and true continuation")
+_add("generation", "memorization_distance", True, "distance to the nearest training clip in the embedding")
+_add("generation", "memorized_ratio", False, "share of generated clips flagged as copies of training clips", "set")
+
+
+def get_metric(name: str) -> MetricSpec:
+    return METRICS.get(name)
+
+
+__all__ = ["METRICS", "MetricSpec", "get_metric"]

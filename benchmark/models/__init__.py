@@ -1,0 +1,61 @@
+"""Model registries, one per task family (the same name, e.g. ``oracle`` or ``predictions``,
+exists in several families).
+
+Built-in models are lazy ``"module:Class"`` targets, so listing them imports no backend.
+Third-party packages add models through the ``musebench.models`` entry point group; the
+entry point's name is the model name and its class's ``family`` attribute says where it goes::
+
+    [project.entry-points."musebench.models"]
+    my-transcriber = "my_package.model:MyTranscriber"
+"""
+from __future__ import annotations
+
+from importlib import metadata
+
+from ..errors import UnknownNameError
+from ..registry import Registry, import_target
+from .base import Context, GenerationModel, Model, TranscriptionModel, TranslationModel
+
+ENTRY_POINT_GROUP = "musebench.models"
+
+MODELS: dict[str, Registry[type[Model]]] = {
+    family: Registry(f"{family} model") for family in ("transcription", "translation", "generation")
+}
+
+_T = "benchmark.models.transcription"
+MODELS["transcription"].register("basic-pitch", f"{_T}.basic_pitch:BasicPitch")
+MODELS["transcription"].register("transkun", f"{_T}.transkun:Transkun")
+MODELS["transcription"].register("oracle", f"{_T}.oracle:Oracle")
+MODELS["transcription"].register("noisy-oracle", f"{_T}.oracle:NoisyOracle")
+MODELS["transcription"].register("predictions", f"{_T}.predictions:MidiPredictions")
+
+_entry_points_loaded = False
+
+
+def _load_entry_points() -> None:
+    global _entry_points_loaded
+    if _entry_points_loaded:
+        return
+    _entry_points_loaded = True
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        cls = import_target(ep.value)
+        family = getattr(cls, "family", None)
+        if family in MODELS and ep.name not in MODELS[family].names():
+            MODELS[family].register(ep.name, cls)
+
+
+def get_model_class(name: str, *, family: str = "transcription") -> type[Model]:
+    """The model class called ``name`` in ``family``."""
+    _load_entry_points()
+    if family not in MODELS:
+        raise UnknownNameError("task family", family, MODELS)
+    return MODELS[family].get(name)
+
+
+def model_names(family: str | None = None) -> dict[str, list[str]]:
+    _load_entry_points()
+    return {f: reg.names() for f, reg in MODELS.items() if family in (None, f)}
+
+
+__all__ = ["MODELS", "Context", "Model", "TranscriptionModel", "TranslationModel", "GenerationModel",
+           "get_model_class", "model_names"]

@@ -1,0 +1,120 @@
+"""Tasks are data: a small versioned YAML file per task under ``tasks/<family>/``.
+
+A task names its family, dataset (and dataset parameters), split, sample rate, metrics and
+their parameters, and a ``version`` that is bumped whenever scoring changes. The sha256 of the
+YAML file goes into every result so that a silent edit is visible.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError, UnknownNameError
+from .io_utils import sha256_bytes
+
+FAMILIES = ("transcription", "translation", "generation")
+_REQUIRED = ("name", "family", "version", "dataset", "split", "metrics")
+_ALLOWED = set(_REQUIRED) | {"description", "dataset_params", "sample_rate", "params", "primary_metric",
+                             "reference"}
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    family: str
+    version: int
+    dataset: str
+    split: str
+    metrics: tuple[str, ...]
+    description: str = ""
+    dataset_params: dict[str, Any] = field(default_factory=dict)
+    sample_rate: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    primary_metric: str | None = None
+    path: Path | None = None
+    yaml_sha256: str = ""
+
+    @property
+    def primary(self) -> str:
+        return self.primary_metric or self.metrics[0]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "family": self.family, "version": self.version,
+                "dataset": self.dataset, "dataset_params": self.dataset_params, "split": self.split,
+                "sample_rate": self.sample_rate, "metrics": list(self.metrics), "params": self.params,
+                "yaml_sha256": self.yaml_sha256}
+
+
+def tasks_dir() -> Path:
+    """``$MUSEBENCH_TASKS`` or the repository's ``tasks/`` folder."""
+    env = os.environ.get("MUSEBENCH_TASKS")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent / "tasks"
+
+
+def load_task_file(path: str | os.PathLike) -> Task:
+    """Parse and validate one task YAML file."""
+    path = Path(path)
+    raw_bytes = path.read_bytes()
+    try:
+        raw = yaml.safe_load(raw_bytes)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: a task file must be a mapping")
+    missing = [k for k in _REQUIRED if k not in raw]
+    if missing:
+        raise ConfigError(f"{path}: missing required field(s) {', '.join(missing)}")
+    unknown = sorted(set(raw) - _ALLOWED)
+    if unknown:
+        raise ConfigError(f"{path}: unknown field(s) {', '.join(unknown)}")
+    if raw["family"] not in FAMILIES:
+        raise ConfigError(f"{path}: family must be one of {', '.join(FAMILIES)}, not {raw['family']!r}")
+    if not isinstance(raw["version"], int) or raw["version"] < 1:
+        raise ConfigError(f"{path}: version must be a positive integer")
+    metrics = raw["metrics"]
+    if not isinstance(metrics, list) or not metrics or not all(isinstance(m, str) for m in metrics):
+        raise ConfigError(f"{path}: metrics must be a non-empty list of metric names")
+    from .metrics import METRICS
+
+    for m in metrics:
+        if m not in METRICS:
+            raise ConfigError(f"{path}: {UnknownNameError('metric', m, METRICS.names())}")
+    return Task(
+        name=str(raw["name"]), family=raw["family"], version=raw["version"], dataset=str(raw["dataset"]),
+        split=str(raw["split"]), metrics=tuple(metrics), description=str(raw.get("description", "")).strip(),
+        dataset_params=dict(raw.get("dataset_params") or {}), sample_rate=raw.get("sample_rate"),
+        params=dict(raw.get("params") or {}), primary_metric=raw.get("primary_metric"),
+        path=path, yaml_sha256=sha256_bytes(raw_bytes),
+    )
+
+
+@lru_cache(maxsize=8)
+def _all_tasks(directory: str) -> dict[str, Task]:
+    tasks: dict[str, Task] = {}
+    for path in sorted(Path(directory).rglob("*.yaml")):
+        task = load_task_file(path)
+        if task.name in tasks:
+            raise ConfigError(f"{path}: task name {task.name!r} is also defined in {tasks[task.name].path}")
+        tasks[task.name] = task
+    return tasks
+
+
+def all_tasks() -> dict[str, Task]:
+    return dict(_all_tasks(str(tasks_dir())))
+
+
+def get_task(name: str) -> Task:
+    """The task called ``name``, or the task in the YAML file at path ``name``."""
+    if name.endswith((".yaml", ".yml")) and Path(name).is_file():
+        return load_task_file(name)
+    tasks = all_tasks()
+    if name not in tasks:
+        raise UnknownNameError("task", name, tasks)
+    return tasks[name]
