@@ -10,6 +10,7 @@ entry point's name is the model name and its class's ``family`` attribute says w
 """
 from __future__ import annotations
 
+import importlib
 from importlib import metadata
 
 from ..errors import UnknownNameError
@@ -22,12 +23,12 @@ MODELS: dict[str, Registry[type[Model]]] = {
     family: Registry(f"{family} model") for family in ("transcription", "translation", "generation")
 }
 
-_T = "benchmark.models.transcription"
-MODELS["transcription"].register("basic-pitch", f"{_T}.basic_pitch:BasicPitch")
-MODELS["transcription"].register("transkun", f"{_T}.transkun:Transkun")
-MODELS["transcription"].register("oracle", f"{_T}.oracle:Oracle")
-MODELS["transcription"].register("noisy-oracle", f"{_T}.oracle:NoisyOracle")
-MODELS["transcription"].register("predictions", f"{_T}.predictions:MidiPredictions")
+# Built-in models: each family subpackage's __init__ declares BUILTIN = {name: "module:Class"}
+# (cheap to import: no backend is loaded until a model is looked up).
+for _family in MODELS:
+    _pkg = importlib.import_module(f"{__name__}.{_family}")
+    for _name, _target in getattr(_pkg, "BUILTIN", {}).items():
+        MODELS[_family].register(_name, _target)
 
 _entry_points_loaded = False
 

@@ -1,1 +1,8 @@
-"""Transcription models."""
+"""Built-in transcription models (lazy targets; see benchmark.models)."""
+BUILTIN = {
+    "basic-pitch": "benchmark.models.transcription.basic_pitch:BasicPitch",
+    "transkun": "benchmark.models.transcription.transkun:Transkun",
+    "oracle": "benchmark.models.transcription.oracle:Oracle",
+    "noisy-oracle": "benchmark.models.transcription.oracle:NoisyOracle",
+    "predictions": "benchmark.models.transcription.predictions:MidiPredictions",
+}

@@ -1,0 +1,2 @@
+"""Built-in translation models (lazy targets; see benchmark.models)."""
+BUILTIN: dict[str, str] = {}
