@@ -82,9 +82,13 @@ def load_audio(path: str | os.PathLike, *, sample_rate: int | None = None, mono:
         audio, sr = sf.read(str(path), dtype="float32", always_2d=False)
     except Exception as exc:
         try:  # formats libsndfile lacks (e.g. some MP3s)
+            import warnings
+
             import librosa
 
-            audio, sr = librosa.load(str(path), sr=None, mono=False)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                audio, sr = librosa.load(str(path), sr=None, mono=False)
             audio = audio.T if audio.ndim == 2 else audio
         except Exception:
             raise BadInputError(f"{path}: not a readable audio file ({_first_line(exc)})") from None

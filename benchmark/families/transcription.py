@@ -6,7 +6,7 @@ from typing import Any
 
 from ..audio import load_audio
 from ..datasets.base import Dataset
-from ..errors import ModelError
+from ..errors import ModelError, MuseBenchError
 from ..midi import read_midi, write_midi
 from ..models.base import Context, Model
 from ..tasks import Task
@@ -27,7 +27,7 @@ class TranscriptionFamily(Family):
         try:
             notes = model.transcribe(audio, sample_rate=sr, context=context)
         except Exception as exc:  # a model that raises: recorded as this item's failure
-            if isinstance(exc, ModelError):
+            if isinstance(exc, MuseBenchError):
                 raise
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise ModelError(f"item {item.id}: model {model.name} raised {type(exc).__name__}: {msg}") from exc

@@ -273,6 +273,10 @@ def finalize(plan: RunPlan, *, wall_s: float, model_info: dict[str, Any] | None,
     if model_info is None:
         old = plan.run_dir / "results.json"
         model_info = json.loads(old.read_text())["model"] if old.exists() else {"name": plan.options.model}
+    model_info = dict(model_info)
+    if "params" in model_info and model_info["params"] != plan.options.model_params:
+        model_info["effective_params"] = model_info["params"]
+    model_info["params"] = plan.options.model_params  # what was asked: the model's identity on leaderboards
     results = {
         "schema_version": SCHEMA_VERSION,
         "run_id": plan.run_dir.name,
