@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "benchmark.cli.score",
     "benchmark.cli.listing",
     "benchmark.cli.leaderboard",
+    "benchmark.cli.gate",
 ]
 
 
