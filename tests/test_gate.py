@@ -139,3 +139,18 @@ def test_pytest_fixture(env, pytester):
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*musebench regression gate failed:*"])
+
+
+def test_html_and_markdown_leaderboards_show_ties(env, capsys):
+    env["run"](model="oracle", run_id="o")
+    env["run"](run_id="noisy-seed1", seed=0, model_params={"onset_jitter": 0.021})
+    assert main(["leaderboard", "--results-dir", str(env["results"]), "--format", "html",
+                 "-o", str(env["tmp"] / "lb.html")]) == 0
+    page = (env["tmp"] / "lb.html").read_text()
+    assert page.count("<svg") >= 3 and "drawScatter('scatter0')" in page
+    capsys.readouterr()
+    assert main(["leaderboard", "--results-dir", str(env["results"])]) == 0
+    rows = [l for l in capsys.readouterr().out.splitlines() if l.startswith("| ")][1:]
+    assert rows[0].split("|")[1].strip() == "1" and "oracle" in rows[0]
+    # the two noisy-oracle variants are statistically indistinguishable: they share rank 2
+    assert [r.split("|")[1].strip() for r in rows[1:]] == ["2=", "2="]
