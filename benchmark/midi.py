@@ -116,8 +116,12 @@ def notes_to_pretty_midi(notes: Notes, *, resolution: int = 480):
     return pm
 
 
-def midi_bytes(notes: Notes) -> bytes:
-    """Serialise notes to Standard MIDI File bytes (deterministic for the same notes)."""
+def midi_bytes(notes: Notes, *, name: str = "notes") -> bytes:
+    """Serialise notes to Standard MIDI File bytes (deterministic for the same notes).
+
+    Raises :class:`BadInputError` naming ``name`` for malformed notes (e.g. end <= start).
+    """
+    notes.validate(name=name)
     pm = notes_to_pretty_midi(notes)
     buf = io.BytesIO()
     pm.write(buf)
@@ -128,4 +132,4 @@ def write_midi(notes: Notes, path: str | os.PathLike) -> Path:
     """Write notes to a MIDI file atomically."""
     from .io_utils import atomic_write_bytes
 
-    return atomic_write_bytes(path, midi_bytes(notes))
+    return atomic_write_bytes(path, midi_bytes(notes, name=str(path)))

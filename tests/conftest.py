@@ -1,0 +1,59 @@
+"""Shared pytest fixtures (kept minimal).
+
+- ``isolated_env`` (autouse): every test runs with ``MUSEBENCH_DATA``, ``MUSEBENCH_CONFIG`` and
+  ``MUSEBENCH_RESULTS`` pointing into its own ``tmp_path`` and no ``MUSEBENCH_SYNTH_ROOT``, so
+  no test reads or writes the user's data, config or ``./results``.
+- ``synth_root`` (session): the full ``synth`` dataset prepared once per test session into
+  ``$MUSEBENCH_DATA/synth`` of a temporary directory (about 6-10 s); returns that root ``Path``
+  (treat it as read-only; copy it to modify files). Build a dataset on it with
+  ``SynthDataset(root=synth_root, variant=...)``.
+- ``synth_env``: sets ``MUSEBENCH_SYNTH_ROOT`` to ``synth_root`` for one test, so code that calls
+  ``get_dataset("synth")`` finds the prepared data.
+- ``sine``: ``sine(freq=440.0, seconds=1.0, sample_rate=16000, amplitude=0.5)`` -> float32 mono.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("MUSEBENCH_DATA", str(tmp_path / "musebench-data"))
+    monkeypatch.setenv("MUSEBENCH_CONFIG", str(tmp_path / "musebench-config" / "datasets.json"))
+    monkeypatch.setenv("MUSEBENCH_RESULTS", str(tmp_path / "musebench-results"))
+    monkeypatch.delenv("MUSEBENCH_SYNTH_ROOT", raising=False)
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def synth_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from benchmark.datasets.synth import SynthDataset
+
+    home = tmp_path_factory.mktemp("synth-data")
+    with pytest.MonkeyPatch.context() as mp:  # a fresh prepare into $MUSEBENCH_DATA/synth
+        mp.setenv("MUSEBENCH_DATA", str(home))
+        mp.setenv("MUSEBENCH_CONFIG", str(home / "datasets.json"))
+        mp.delenv("MUSEBENCH_SYNTH_ROOT", raising=False)
+        dataset = SynthDataset()
+        assert dataset.root == home / "synth"
+        dataset.prepare(progress=False)
+    return home / "synth"
+
+
+@pytest.fixture
+def synth_env(synth_root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("MUSEBENCH_SYNTH_ROOT", str(synth_root))
+    return synth_root
+
+
+@pytest.fixture
+def sine():
+    def make(freq: float = 440.0, seconds: float = 1.0, sample_rate: int = 16000,
+             amplitude: float = 0.5) -> np.ndarray:
+        t = np.arange(int(round(seconds * sample_rate))) / sample_rate
+        return (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+    return make
