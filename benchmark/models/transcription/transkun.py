@@ -4,7 +4,7 @@ piano transcription", ISMIR 2024), with the checkpoint shipped in the ``transkun
 Loading follows ``transkun/transcribe.py``: the model class and its configuration come from
 ``transkun/pretrained/2.0.conf`` (a JSON file naming ``transkun.ModelTransformer.Config``; it is
 read here without the ``moduleconf`` package), the weights from ``pretrained/2.0.pt``
-(``state_dict``, loaded with ``strict=False`` as upstream does), and ``model.transcribe`` runs on
+(``state_dict``; every key matches the model, so it is loaded strictly), and ``model.transcribe`` runs on
 overlapping segments (default 16 s segments every 8 s, from the conf) with the whole-segment
 decoding of the upstream command line (``discardSecondHalf=False``).
 
@@ -25,6 +25,7 @@ import importlib.util
 import io
 import json
 import logging
+import warnings
 from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar
@@ -128,7 +129,9 @@ class Transkun(TranscriptionModel):
         weights, conf_path = checkpoint_files()
         module_name, class_name, values = read_conf(conf_path)
         try:
-            module = importlib.import_module(module_name)
+            with warnings.catch_warnings():  # transkun's CRF uses the deprecated torch.jit.script
+                warnings.simplefilter("ignore", DeprecationWarning)
+                module = importlib.import_module(module_name)
         except ImportError as exc:
             raise ModelError(f"{conf_path}: cannot import {module_name} ({exc})") from None
         conf = getattr(module, class_name)()
@@ -143,9 +146,12 @@ class Transkun(TranscriptionModel):
             state = checkpoint.get("best_state_dict", checkpoint.get("state_dict"))
             if state is None:
                 raise KeyError("no state_dict")
-            model.load_state_dict(state, strict=False)
+            model.load_state_dict(state, strict=True)  # all keys of 2.0.pt match (upstream: strict=False)
         except Exception as exc:
             raise ModelError(f"{weights}: cannot load the transkun checkpoint ({type(exc).__name__}: {exc})") from None
+        for module_ in model.modules():  # gradient checkpointing only matters for training
+            if hasattr(module_, "useGradientCheckpoint"):
+                module_.useGradientCheckpoint = False
         self._model = model.to(self.device).eval()
 
     def _segments(self) -> tuple[float, float]:
