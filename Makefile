@@ -39,6 +39,10 @@ demo: setup
 test: setup system-deps
 	$(PY) -m pytest -q -p no:cacheprovider
 
+leaderboard: setup
+	$(PY) -m benchmark datasets prepare synth
+	$(PY) scripts/update_leaderboard.py
+
 test-fast: setup
 	$(PY) -m pytest -q -m "not browser and not postgres" -p no:cacheprovider
 

@@ -1,0 +1,75 @@
+#!/usr/bin/env python
+"""Regenerate the committed leaderboard and the project's own CI baselines.
+
+    python scripts/update_leaderboard.py            # all entries
+    python scripts/update_leaderboard.py --only-baselines
+
+Runs every built-in model on the synthetic tasks (resuming whatever is already in
+results/runs/), writes results/leaderboard/{README.md, leaderboard.html, leaderboard.json},
+and saves the CI-gate baselines (a fixed subset, checked by tests/test_project_gate.py) under
+results/baselines/ci--<task>--<model>.json.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmark.gate import save_baseline  # noqa: E402
+from benchmark.io_utils import atomic_write_text  # noqa: E402
+from benchmark.leaderboard import build_board, render  # noqa: E402
+from benchmark.results import load_run  # noqa: E402
+from benchmark.tasks import get_task  # noqa: E402
+from benchmark.runner import RunOptions, run_task  # noqa: E402
+
+#: (task, model, params) on the committed leaderboard
+LEADERBOARD = [
+    ("synth-piano", "oracle", {}), ("synth-piano", "noisy-oracle", {}),
+    ("synth-piano", "basic-pitch", {}), ("synth-piano", "transkun", {}),
+    ("synth-ensemble", "oracle", {}), ("synth-ensemble", "noisy-oracle", {}),
+    ("synth-ensemble", "basic-pitch", {}),
+]
+#: the project's own CI gate: (task, model, params, limit); deterministic models, small and fast
+CI_GATE = [
+    ("synth-piano", "noisy-oracle", {}, None),
+    ("synth-piano", "basic-pitch", {}, None),
+    ("synth-ensemble", "noisy-oracle", {}, None),
+    ("synth-ensemble", "basic-pitch", {}, 4),
+]
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--results-dir", default=str(ROOT / "results"))
+    p.add_argument("--only-baselines", action="store_true")
+    args = p.parse_args(argv)
+    results = Path(args.results_dir)
+    if not args.only_baselines:
+        by_task: dict[str, list] = {}
+        for task, model, params in LEADERBOARD:
+            print(f"== {task} / {model}", flush=True)
+            outcome = run_task(RunOptions(task=task, model=model, model_params=params, results_dir=results,
+                                          device="cpu"))
+            by_task.setdefault(task, []).append(load_run(outcome.run_dir))
+        boards = [build_board(task, runs, current_version=get_task(task).version)
+                  for task, runs in sorted(by_task.items())]
+        out = results / "leaderboard"
+        header = ("# MuseBench leaderboard (built-in models, synthetic tasks)\n\n"
+                  "Regenerate with `make leaderboard` (CPU). Cells: mean [95% bootstrap CI over items].\n\n")
+        atomic_write_text(out / "README.md", header + render(boards, fmt="md"))
+        atomic_write_text(out / "leaderboard.html", render(boards, fmt="html"))
+        atomic_write_text(out / "leaderboard.json", render(boards, fmt="json"))
+        print(f"wrote {out}/README.md, leaderboard.html, leaderboard.json")
+    for task, model, params, limit in CI_GATE:
+        outcome = run_task(RunOptions(task=task, model=model, model_params=params, limit=limit,
+                                      results_dir=results, device="cpu", progress=False))
+        path = save_baseline(outcome.run_dir, name=f"ci--{task}--{model}", results_dir=results)
+        print(f"baseline {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
