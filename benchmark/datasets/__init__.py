@@ -6,6 +6,14 @@ from .base import Dataset, Manifest, VerifyReport, register_root
 
 DATASETS: Registry[type[Dataset]] = Registry("dataset", entry_point_group="musebench.datasets")
 DATASETS.register("synth", "benchmark.datasets.synth:SynthDataset")
+DATASETS.register("maestro-v3", "benchmark.datasets.maestro:Maestro")
+DATASETS.register("slakh2100", "benchmark.datasets.slakh:Slakh2100")
+DATASETS.register("cerberus4", "benchmark.datasets.slakh:Cerberus4")
+DATASETS.register("guitarset", "benchmark.datasets.guitarset:GuitarSet")
+DATASETS.register("musicnet", "benchmark.datasets.musicnet:MusicNet")
+DATASETS.register("urmp", "benchmark.datasets.urmp:URMP")
+DATASETS.register("nsynth", "benchmark.datasets.nsynth:NSynth")
+DATASETS.register("synth-pairs", "benchmark.datasets.synth_pairs:SynthPairs")
 
 
 def get_dataset(name: str, **kwargs) -> Dataset:

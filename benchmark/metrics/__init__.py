@@ -20,7 +20,7 @@ class MetricSpec:
     aggregate: str = "mean"  # "mean" over items, or "set" (computed once over the whole run)
 
 
-METRICS: Registry[MetricSpec] = Registry("metric")
+METRICS: Registry[MetricSpec] = Registry("metric", entry_point_group="musebench.metrics")  # plug-in metrics, e.g. frechet_clap
 
 
 def _add(family: str, name: str, higher: bool, description: str, aggregate: str = "mean") -> None:
@@ -42,7 +42,7 @@ _add("transcription", "multi_instrument_f1_flat", True, "onset+offset F1 ignorin
 _add("transcription", "drum_onset_f1", True, "drum onset F1 (onsets only, drum notes only)")
 
 # --- translation (docs/translation.md) ---------------------------------------------------
-_add("translation", "content_correlation", True, "normalized correlation of CQT content features, source vs output")
+_add("translation", "content_correlation", True, "normalized correlation of chroma content features, source vs output")
 _add("translation", "content_correlation_dtw", True, "as content_correlation after fastdtw alignment")
 _add("translation", "timbre_correlation", True, "normalized correlation of MFCC timbre features, output vs reference")
 _add("translation", "timbre_correlation_dtw", True, "as timbre_correlation after fastdtw alignment")
@@ -51,15 +51,18 @@ _add("translation", "pitch_accuracy", True, "onset F1 of judge-transcribed outpu
 _add("translation", "target_domain_distance", False, "Frechet distance of output MFCC stats to the target domain", "set")
 
 # --- generation (docs/generation.md) -----------------------------------------------------
-_add("generation", "frechet_mfcc", False, "Frechet distance of MFCC/spectral-statistics embeddings", "set")
-_add("generation", "frechet_pitch", False, "Frechet distance of basic-pitch posteriorgram embeddings", "set")
-_add("generation", "silence_ratio", False, "share of frames below -60 dBFS")
-_add("generation", "clipping_ratio", False, "share of samples at or above full scale")
-_add("generation", "spectral_flatness", False, "mean spectral flatness (1 = white noise)")
-_add("generation", "pitch_salience", True, "mean peak pitch salience of the basic-pitch posteriorgram")
-_add("generation", "seed_coherence", True, "chroma correlation between seed and continuation")
-_add("generation", "continuation_correlation", True, "chroma correlation between generated and true continuation")
-_add("generation", "memorization_distance", True, "distance to the nearest training clip in the embedding")
+_add("generation", "frechet_mfcc", False, "Frechet distance of MFCC/spectral-statistics window embeddings, "
+     "generated vs reference clips", "set")
+_add("generation", "frechet_pitch", False, "Frechet distance of Basic Pitch note-posteriorgram window embeddings, "
+     "generated vs reference clips", "set")
+_add("generation", "silence_ratio", False, "share of 64 ms frames below -60 dBFS")
+_add("generation", "clipping_ratio", False, "share of samples at or above 0.999 of full scale")
+_add("generation", "spectral_flatness", False, "mean spectral flatness of non-silent frames (1 = white noise or silence)")
+_add("generation", "pitch_salience", True, "mean strongest-key activation of the Basic Pitch posteriorgram")
+_add("generation", "seed_coherence", True, "pitch-class-profile correlation between seed and continuation")
+_add("generation", "continuation_correlation", True, "pitch-class-profile correlation, generated vs true continuation")
+_add("generation", "memorization_distance", True, "distance to the nearest training windows, relative to held-out "
+     "clips (1 = typical novel clip, 0 = copy)")
 _add("generation", "memorized_ratio", False, "share of generated clips flagged as copies of training clips", "set")
 
 

@@ -1,2 +1,7 @@
 """Built-in translation models (lazy targets; see benchmark.models)."""
-BUILTIN: dict[str, str] = {}
+BUILTIN: dict[str, str] = {
+    "identity": "benchmark.models.translation.baselines:Identity",
+    "resynth": "benchmark.models.translation.baselines:Resynth",
+    "oracle-resynth": "benchmark.models.translation.baselines:OracleResynth",
+    "predictions": "benchmark.models.translation.predictions:AudioPredictions",
+}
