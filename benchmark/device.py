@@ -6,7 +6,25 @@ from .errors import ConfigError
 DEVICES = ("auto", "cpu", "cuda")
 
 
+def _no_cuda_driver() -> bool:
+    """True when this is Linux and no NVIDIA driver is visible (so CUDA cannot be available).
+
+    Checked before importing torch (2-3 s on a small machine) just to hear "no": CUDA on Linux
+    needs the NVIDIA kernel driver, which shows as ``/proc/driver/nvidia``, ``/dev/nvidia*``
+    device nodes, or ``/dev/dxg`` under WSL2. Elsewhere this never answers True.
+    """
+    import glob
+    import os
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    return not (os.path.exists("/proc/driver/nvidia") or glob.glob("/dev/nvidia*") or os.path.exists("/dev/dxg"))
+
+
 def cuda_available() -> bool:
+    if _no_cuda_driver():
+        return False
     try:
         import torch
     except ImportError:

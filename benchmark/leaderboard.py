@@ -58,6 +58,8 @@ def model_label(run: RunRecord) -> str:
 def significance_ranks(runs: list[RunRecord], metric: str, *, alpha: float = 0.05) -> dict[str, int]:
     """rank = 1 + number of runs significantly better on ``metric`` (paired over shared items)."""
     higher = METRICS.get(metric).higher_is_better if metric in METRICS else True
+    if metric in METRICS and METRICS.get(metric).aggregate == "set":
+        return _set_metric_ranks(runs, metric, higher=higher)
     per_run = {}
     for r in runs:
         per_run[r.path] = {i: rec["scores"].get(metric) for i, rec in r.item_scores().items()
@@ -75,6 +77,26 @@ def significance_ranks(runs: list[RunRecord], metric: str, *, alpha: float = 0.0
             b = np.array([per_run[o.path][i] for i in shared])
             diff = (b - a).mean() if higher else (a - b).mean()
             if diff > 0 and wilcoxon_p(a, b) < alpha:
+                better += 1
+        ranks[str(r.path)] = 1 + better
+    return ranks
+
+
+def _set_metric_ranks(runs: list[RunRecord], metric: str, *, higher: bool) -> dict[str, int]:
+    """Ranks on a set-level metric (no per-item scores): another run counts as significantly
+    better when its bootstrap CI lies entirely on the better side of this run's CI."""
+    ci = {}
+    for r in runs:
+        m = r.metric(metric) or {}
+        lo, hi = m.get("ci_low"), m.get("ci_high")
+        ci[r.path] = (lo, hi) if lo is not None and hi is not None else None
+    ranks: dict[str, int] = {}
+    for r in runs:
+        better = 0
+        for o in runs:
+            if o is r or ci[r.path] is None or ci[o.path] is None:
+                continue
+            if (ci[o.path][0] > ci[r.path][1]) if higher else (ci[o.path][1] < ci[r.path][0]):
                 better += 1
         ranks[str(r.path)] = 1 + better
     return ranks
@@ -207,8 +229,11 @@ def render(boards: list[TaskBoard], *, fmt: str = "md") -> str:
     parts = []
     for b in boards:
         parts.append(f"## {b.task}\n")
+        set_level = b.primary in METRICS and METRICS.get(b.primary).aggregate == "set"
+        test = ("bootstrap CIs overlap; a set-level metric" if set_level
+                else "paired Wilcoxon over shared items")
         parts.append(f"Ranked by `{b.primary}`; `=` marks models tied with another (difference not significant, "
-                     "paired Wilcoxon over shared items). Cells: mean [95% bootstrap CI].\n")
+                     f"{test}). Cells: mean [95% bootstrap CI].\n")
         parts.append(display_frame(b).to_markdown(index=False) if not b.table.empty else "(no runs)")
         if not b.flagged.empty:
             parts.append("\nNot ranked with the above (not comparable):\n")

@@ -14,11 +14,15 @@ from ..errors import MuseBenchError
 
 COMMAND_MODULES = [
     "benchmark.cli.datasets",
+    "benchmark.cli.download",  # adds `datasets download` under the group made by benchmark.cli.datasets
     "benchmark.cli.run",
     "benchmark.cli.score",
     "benchmark.cli.listing",
     "benchmark.cli.leaderboard",
     "benchmark.cli.gate",
+    "benchmark.cli.study",  # `study create|list|stats|export` and `app` (the listening app)
+    "benchmark.cli.train",  # `train MODEL`: the seed LSTM generators
+    "benchmark.cli.bench",  # `bench`: scoring, DTW, harness overhead, model speed (benchmark.bench)
 ]
 
 
@@ -32,13 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"musebench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:  # TEMP-CLI-SKIP: remove once every command module exists
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.register(sub)
+        importlib.import_module(name).register(sub)
     return parser
 
 

@@ -41,6 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backend", default="local", choices=["local", "ray"], help="where items run")
     p.add_argument("--address", help="Ray cluster address (with --backend ray; default: start a local one)")
     p.add_argument("--workers", type=int, help="Ray workers (default: one per GPU, else per CPU)")
+    p.add_argument("--batch-items", type=int, default=1, metavar="N",
+                   help="give models that batch across items (e.g. basic-pitch) N items per call, on either "
+                        "backend; useful on a GPU (default 1)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print results.json instead of the summary")
     p.set_defaults(func=main)
@@ -53,7 +56,8 @@ def main(args: argparse.Namespace) -> int:
                          device=args.device, limit=args.limit, seed=args.seed, results_dir=args.results_dir,
                          run_id=args.run_id, data_dir=args.data_dir, allow_unverified=args.allow_unverified,
                          item_timeout=args.item_timeout, fresh=args.fresh, progress=not args.no_progress,
-                         backend=args.backend, address=args.address, workers=args.workers)
+                         backend=args.backend, address=args.address, workers=args.workers,
+                         batch_items=args.batch_items)
     outcome = run_task(options)
     res = outcome.results
     if args.json:

@@ -27,6 +27,16 @@ class Family:
         """Run ``model`` on ``item``; returns the prediction (validated)."""
         raise NotImplementedError
 
+    def batches(self, *, model: Model) -> bool:
+        """True when :meth:`predict_batch` gains from grouping items for ``model`` (default False)."""
+        return False
+
+    def predict_batch(self, *, model: Model, task: Task, dataset: Dataset, items: list[Item],
+                      contexts: list[Context]) -> list[Any]:
+        """Predictions for several items (default: :meth:`predict` on each). Raises if any fails."""
+        return [self.predict(model=model, task=task, dataset=dataset, item=item, context=context)
+                for item, context in zip(items, contexts)]
+
     def input_seconds(self, *, task: Task, item: Item, prediction: Any) -> float:
         """Seconds of audio the prediction covers (for the real-time factor)."""
         return float(item.metadata.get("duration", 0.0))

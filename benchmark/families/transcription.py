@@ -31,6 +31,27 @@ class TranscriptionFamily(Family):
                 raise
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise ModelError(f"item {item.id}: model {model.name} raised {type(exc).__name__}: {msg}") from exc
+        return self._checked(notes, model=model, item=item)
+
+    def batches(self, *, model: Model) -> bool:
+        return bool(getattr(model, "batches_items", lambda: False)())
+
+    def predict_batch(self, *, model: Model, task: Task, dataset: Dataset, items: list[Item],
+                      contexts: list[Context]) -> list[Notes]:
+        """All items in one ``model.transcribe_batch`` call; raises if it or any output fails.
+
+        The runner then falls back to :meth:`predict` item by item, so a failure is still
+        recorded against the item that caused it.
+        """
+        sr = model.sample_rate or task.sample_rate
+        audios = [load_audio(item.audio_path, sample_rate=sr)[0] for item in items]
+        out = model.transcribe_batch(audios, sample_rate=sr, contexts=contexts)
+        if not isinstance(out, list) or len(out) != len(items):
+            raise ModelError(f"model {model.name}: transcribe_batch returned {type(out).__name__} "
+                             f"of length {len(out) if hasattr(out, '__len__') else '?'} for {len(items)} items")
+        return [self._checked(notes, model=model, item=item) for notes, item in zip(out, items)]
+
+    def _checked(self, notes: Any, *, model: Model, item: Item) -> Notes:
         if not isinstance(notes, Notes):
             raise ModelError(f"item {item.id}: model {model.name} returned {type(notes).__name__}, not Notes")
         try:

@@ -85,6 +85,21 @@ class TranscriptionModel(Model):
     def transcribe(self, audio: np.ndarray, *, sample_rate: int, context: Context) -> Notes:
         """Audio (mono float32, shape (n,)) -> notes."""
 
+    def transcribe_batch(self, audios: list[np.ndarray], *, sample_rate: int,
+                         contexts: list[Context]) -> list[Notes]:
+        """Several items at once (optional hook; default: :meth:`transcribe` on each in turn).
+
+        Override it when the model gains from batching across items (e.g. on a GPU); the
+        runner then hands it groups of ``--batch-items`` items. It must return one
+        :class:`Notes` per input, in order, equal to what :meth:`transcribe` gives for each.
+        """
+        return [self.transcribe(audio, sample_rate=sample_rate, context=context)
+                for audio, context in zip(audios, contexts)]
+
+    def batches_items(self) -> bool:
+        """True when this model overrides :meth:`transcribe_batch`."""
+        return type(self).transcribe_batch is not TranscriptionModel.transcribe_batch
+
 
 class TranslationModel(Model):
     family: ClassVar[str] = "translation"

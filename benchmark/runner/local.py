@@ -15,13 +15,16 @@ def run_local(plan: RunPlan, *, on_item: Callable[[dict[str, Any]], None] | None
     done = len(plan.items) - len(todo)
     bar = tqdm(total=len(plan.items), initial=done, desc=f"{plan.task.name} / {plan.options.model}",
                unit="item", disable=not plan.options.progress)
+    size = max(1, int(plan.options.batch_items or 1))
     try:
-        for item in todo:
-            record = worker.process(item)
-            bar.set_postfix_str(f"{item.id}: {record['status']}", refresh=False)
-            bar.update(1)
-            if on_item:
-                on_item(record)
+        for start in range(0, len(todo), size):
+            group = todo[start:start + size]
+            records = worker.process_group(group) if size > 1 else [worker.process(group[0])]
+            for item, record in zip(group, records):
+                bar.set_postfix_str(f"{item.id}: {record['status']}", refresh=False)
+                bar.update(1)
+                if on_item:
+                    on_item(record)
     finally:
         bar.close()
     model = worker.model

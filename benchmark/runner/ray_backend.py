@@ -35,6 +35,14 @@ class _RemoteWorker:
 
     def process(self, item) -> tuple[dict[str, Any], bytes | None, float]:
         record = self.worker.process(item)
+        return self._ship(item, record)
+
+    def process_group(self, items) -> list[tuple[dict[str, Any], bytes | None, float]]:
+        """Several items, in one model call when the model batches across items (``--batch-items``)."""
+        records = self.worker.process_group(list(items))
+        return [self._ship(item, record) for item, record in zip(items, records)]
+
+    def _ship(self, item, record: dict[str, Any]) -> tuple[dict[str, Any], bytes | None, float]:
         pred = self.plan.prediction_path(item.id)
         data = pred.read_bytes() if pred.exists() else None
         for p in (pred, self.plan.item_path(item.id)):
@@ -83,7 +91,8 @@ def run_ray(plan: RunPlan, *, on_item: Callable[[dict[str, Any]], None] | None =
         n = opts.workers or max(1, int(resources.get("CPU", 1)))
         actor_cls = ray.remote(num_cpus=1)(_RemoteWorker)
     todo = pending_items(plan)
-    n = max(1, min(n, len(todo))) if todo else 1
+    size = max(1, int(opts.batch_items or 1))
+    n = max(1, min(n, -(-len(todo) // size))) if todo else 1  # no more actors than groups of items
     plan_for_workers = plan
     actors = [actor_cls.remote(plan_for_workers) for _ in range(n)]
     peak = peak_rss_mb()
@@ -94,8 +103,10 @@ def run_ray(plan: RunPlan, *, on_item: Callable[[dict[str, Any]], None] | None =
 
     def submit(actor):
         if queue:
-            item = queue.pop(0)
-            in_flight[actor.process.remote(item)] = (actor, item)
+            group = queue[:size]
+            del queue[:size]
+            ref = actor.process_group.remote(group) if size > 1 else actor.process.remote(group[0])
+            in_flight[ref] = (actor, group)
 
     try:
         for actor in actors:
@@ -103,15 +114,16 @@ def run_ray(plan: RunPlan, *, on_item: Callable[[dict[str, Any]], None] | None =
         while in_flight:
             ready, _ = ray.wait(list(in_flight), num_returns=1)
             ref = ready[0]
-            actor, item = in_flight.pop(ref)
-            record, data, worker_peak = ray.get(ref)
-            peak = max(peak, worker_peak)
-            if data is not None:
-                atomic_write_bytes(plan.prediction_path(item.id), data)
-            atomic_write_json(plan.item_path(item.id), record)
-            bar.update(1)
-            if on_item:
-                on_item(record)
+            actor, group = in_flight.pop(ref)
+            shipped = ray.get(ref)
+            for item, (record, data, worker_peak) in zip(group, shipped if size > 1 else [shipped]):
+                peak = max(peak, worker_peak)
+                if data is not None:
+                    atomic_write_bytes(plan.prediction_path(item.id), data)
+                atomic_write_json(plan.item_path(item.id), record)
+                bar.update(1)
+                if on_item:
+                    on_item(record)
             submit(actor)
         infos = [i for i in ray.get([a.info.remote() for a in actors]) if i]
     finally:

@@ -196,6 +196,10 @@ class BasicPitch(TranscriptionModel):
         options.intra_op_num_threads = int(threads)
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        # onnxruntime's idle intra-op threads spin-wait after each call by default; they then
+        # compete with the note decoding and the harness that follow every call (on 2 busy
+        # cores: 2-3x slower harness work per item, and a slower model; docs/performance.md)
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         path = onnx_model_path()
         try:
             self._session = ort.InferenceSession(str(path), sess_options=options, providers=self._providers())
@@ -212,16 +216,45 @@ class BasicPitch(TranscriptionModel):
             ``note`` and ``onset``: shape (n_frames, 88); ``contour``: shape (n_frames, 264);
             86 frames per second.
         """
+        windows = self._run_windows(window_audio(audio))
+        return {key: unwrap_activations(out, n_samples=len(audio)) for key, out in windows.items()}
+
+    def _run_windows(self, windows: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-window activations ``(n_windows, 172, bins)`` of ``note``, ``onset``, ``contour``,
+        ``batch_size`` windows per ONNX call."""
         if self._session is None:
             self.load()
-        windows = window_audio(audio)
         parts: list[list[np.ndarray]] = [[], [], []]
         for b in range(0, len(windows), self.batch_size):
             outputs = self._session.run(list(ONNX_OUTPUTS), {ONNX_INPUT: windows[b:b + self.batch_size]})
             for part, out in zip(parts, outputs):
                 part.append(out)
-        return {key: unwrap_activations(np.concatenate(part), n_samples=len(audio))
-                for key, part in zip(("note", "onset", "contour"), parts)}
+        return {key: np.concatenate(part) for key, part in zip(("note", "onset", "contour"), parts)}
+
+    def transcribe_batch(self, audios: list[np.ndarray], *, sample_rate: int,
+                         contexts: list[Context]) -> list[Notes]:
+        """Several items at once: their windows share ONNX calls of ``batch_size`` windows.
+
+        Each item is windowed, decoded and trimmed exactly as in :meth:`transcribe`; only the
+        grouping of windows into ONNX calls differs, which moves activations by float rounding
+        at most (as ``batch_size`` does).
+        """
+        prepared = [self._prepare(audio, sample_rate) for audio in audios]
+        windowed = [window_audio(a) if len(a) else np.zeros((0, WINDOW_SAMPLES, 1), np.float32) for a in prepared]
+        counts = [len(w) for w in windowed]
+        if sum(counts) == 0:
+            return [Notes.empty() for _ in audios]
+        outputs = self._run_windows(np.concatenate(windowed))
+        bounds = np.cumsum([0] + counts)
+        notes = []
+        for audio, start, stop in zip(prepared, bounds[:-1], bounds[1:]):
+            if len(audio) == 0:
+                notes.append(Notes.empty())
+                continue
+            act = {key: unwrap_activations(out[start:stop], n_samples=len(audio)) for key, out in outputs.items()}
+            with np.errstate(divide="ignore", invalid="ignore"):
+                notes.append(self.notes_from_activations(act))
+        return notes
 
     def notes_from_activations(self, output: dict[str, np.ndarray]) -> Notes:
         """Decode activations into notes with basic_pitch's polyphonic note decoder."""
@@ -241,12 +274,16 @@ class BasicPitch(TranscriptionModel):
         return Notes.from_arrays(intervals=np.stack([times[start], times[end]], axis=1),
                                  pitches=pitch.astype(np.float64), velocities=velocity, programs=0).sorted()
 
-    def transcribe(self, audio: np.ndarray, *, sample_rate: int, context: Context) -> Notes:
+    @staticmethod
+    def _prepare(audio: np.ndarray, sample_rate: int) -> np.ndarray:
         if sample_rate != SAMPLE_RATE:
             from ...audio import resample
 
             audio = resample(audio, sample_rate, SAMPLE_RATE)
-        audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+        return np.asarray(audio, dtype=np.float32).reshape(-1)
+
+    def transcribe(self, audio: np.ndarray, *, sample_rate: int, context: Context) -> Notes:
+        audio = self._prepare(audio, sample_rate)
         if len(audio) == 0:
             return Notes.empty()
         with np.errstate(divide="ignore", invalid="ignore"):  # silent input: 0/0 in inferred onsets

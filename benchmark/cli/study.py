@@ -1,0 +1,242 @@
+"""``musebench study create|list|stats|export`` and ``musebench app``: blind listening studies."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("study", help="create, inspect and export listening studies (MOS)",
+                       description="Blind MOS listening studies: build a study from runs or a folder of audio, "
+                                   "print MOS with confidence intervals and the screening report, export ratings.")
+    ssub = p.add_subparsers(dest="study_command", metavar="SUBCOMMAND")
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+    c = ssub.add_parser("create", help="build a study from runs in results/ or from a folder with a manifest",
+                        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                        description="Pick items and stimuli, add the hidden reference and a low anchor where "
+                                    "there is a reference, gold and trap items and training examples, normalise "
+                                    "loudness (ITU-R BS.1770, one target, nothing clips) and store everything "
+                                    "under opaque ids. Give either --task (runs) or --folder (manifest).")
+    c.add_argument("name", help="study name (server side only; letters, digits, '-', '_', '.')")
+    src = c.add_mutually_exclusive_group(required=True)
+    src.add_argument("--task", help="task whose runs to use (results/runs/<task>/<model>/<run-id>/)")
+    src.add_argument("--folder", type=Path, help="folder of audio with manifest.csv/manifest.json")
+    c.add_argument("--manifest", type=Path, help="manifest file (default: FOLDER/manifest.csv or .json)")
+    c.add_argument("--model", action="append", dest="models", metavar="MODEL",
+                   help="model to include (repeatable; default: every model with a run)")
+    c.add_argument("--run", action="append", default=[], metavar="MODEL=RUN_ID",
+                   help="use this run of a model instead of its newest (repeatable)")
+    c.add_argument("--results", type=Path, default=None, help="results folder (default: $MUSEBENCH_RESULTS or ./results)")
+    c.add_argument("--family", choices=["translation", "generation", "transcription"],
+                   help="task family (default: from the runs; translation for a folder)")
+    c.add_argument("--title", default="Listening study", help="title shown to raters (no model names)")
+    c.add_argument("--questions", help="comma-separated: quality, similarity (default per family)")
+    c.add_argument("--items", type=int, help="number of items to sample (default: all)")
+    c.add_argument("--per-rater", type=int, help="test trials per rater (default: all)")
+    c.add_argument("--gold", type=int, default=2, help="gold items (known answer) per rater")
+    c.add_argument("--traps", type=int, default=1, help="trap items (beep count) per rater")
+    c.add_argument("--no-training", action="store_true", help="no training examples")
+    c.add_argument("--no-reference", action="store_true", help="no hidden reference condition")
+    c.add_argument("--no-anchor", action="store_true", help="no low-anchor condition")
+    c.add_argument("--anchor-cutoff", type=float, default=3500.0, help="low-anchor low-pass cutoff (Hz)")
+    c.add_argument("--sample-rate", type=int, default=44100, help="sample rate of every stimulus")
+    c.add_argument("--max-seconds", type=float, default=10.0, help="crop clips to this length (s)")
+    c.add_argument("--target-lufs", type=float, default=-23.0, help="preferred loudness (lowered if needed)")
+    c.add_argument("--headphone-trials", type=int, default=3, help="antiphase headphone-check trials (0: off)")
+    c.add_argument("--headphone-pass", type=int, default=2, help="headphone-check trials needed to pass")
+    c.add_argument("--min-listen", type=float, default=0.9, help="fraction of a clip to play before rating")
+    c.add_argument("--completion-code", help="fixed completion code (default: one random code per rater)")
+    c.add_argument("--seed", type=int, default=0, help="seed for item sampling and gold/trap choice")
+    c.add_argument("--replace", action="store_true", help="replace a study of the same name with no raters")
+    _db_arg(c)
+    c.set_defaults(func=cmd_create)
+
+    ls = ssub.add_parser("list", help="list studies with rater and rating counts")
+    _db_arg(ls)
+    ls.set_defaults(func=cmd_list)
+
+    s = ssub.add_parser("stats", help="print MOS with 95%% CIs, ties and the screening report",
+                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    s.add_argument("name", help="study name")
+    _analysis_args(s)
+    s.set_defaults(func=cmd_stats)
+
+    e = ssub.add_parser("export", help="export raw ratings, screening, MOS, pairwise tests, leaderboard",
+                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    e.add_argument("name", help="study name")
+    e.add_argument("--format", choices=["csv", "json"], default="csv", help="one CSV per table, or one JSON")
+    e.add_argument("--out", type=Path, help="output folder (default: <results>/listening/exports)")
+    _analysis_args(e)
+    e.set_defaults(func=cmd_export)
+
+    a = sub.add_parser("app", help="serve the listening app (Streamlit)",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                       description="Serve the rater pages (/?study=<public id>) and, behind "
+                                   "$MUSEBENCH_ADMIN_SECRET, /admin and /leaderboard.")
+    a.add_argument("--address", default="127.0.0.1", help="address to listen on")
+    a.add_argument("--port", type=int, default=8501, help="port to listen on")
+    _db_arg(a)
+    a.set_defaults(func=cmd_app)
+
+
+def _db_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", default=None, help="database URL (sqlite:///path.db or postgresql://user@host:port/db; "
+                                              "default: $MUSEBENCH_LISTENING_DB or results/listening/studies.db)")
+
+
+def _analysis_args(p: argparse.ArgumentParser) -> None:
+    _db_arg(p)
+    p.add_argument("--bootstrap", type=int, default=0, help="bootstrap resamples for a second CI (0: off)")
+    p.add_argument("--test", choices=["mannwhitney", "wilcoxon"], default="mannwhitney", help="pairwise test")
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level after Holm correction")
+    p.add_argument("--keep-unfinished", action="store_true", help="do not exclude unfinished raters")
+    p.add_argument("--max-gold-failures", type=int, default=0, help="gold failures allowed per rater")
+    p.add_argument("--max-trap-failures", type=int, default=0, help="trap failures allowed per rater")
+    p.add_argument("--min-correlation", type=float, default=0.25, help="min. correlation with the other raters")
+    p.add_argument("--min-common", type=int, default=4, help="shared ratings needed to judge the correlation")
+    p.add_argument("--require-headphones", action="store_true", help="exclude raters failing the headphone check")
+
+
+def _store(args):
+    from listening_app.store import Store
+
+    return Store(args.db)
+
+
+def _analyse(args):
+    from listening_app.analysis import analyse
+    from listening_app.screening import Thresholds
+
+    th = Thresholds(require_finished=not args.keep_unfinished, max_gold_failures=args.max_gold_failures,
+                    max_trap_failures=args.max_trap_failures, min_correlation=args.min_correlation,
+                    min_common=args.min_common, require_headphones=args.require_headphones)
+    return analyse(_store(args), args.name, thresholds=th, bootstrap=args.bootstrap, method=args.test,
+                   alpha=args.alpha)
+
+
+def cmd_create(args) -> int:
+    import json
+
+    from benchmark.errors import ConfigError
+    from benchmark.io_utils import atomic_write_text
+    from benchmark.paths import results_home
+    from listening_app.study import StudyConfig, build_study, entries_from_manifest, entries_from_runs, save_study
+
+    results = results_home(args.results)
+    family = args.family
+    if args.task:
+        runs = {}
+        for spec in args.run:
+            if "=" not in spec:
+                raise ConfigError(f"--run {spec!r}: expected MODEL=RUN_ID")
+            model, run_id = spec.split("=", 1)
+            runs[model] = run_id
+        entries = entries_from_runs(results_dir=results, task=args.task, models=args.models, run_ids=runs)
+        if family is None:
+            first = next((e.run_dir for e in entries if e.run_dir), None)
+            family = (json.loads((first / "results.json").read_text()).get("task") or {}).get("family") if first else None
+    else:
+        entries = entries_from_manifest(args.folder, args.manifest)
+    config = StudyConfig(
+        name=args.name, title=args.title, family=family or "translation",
+        questions=tuple(q.strip() for q in args.questions.split(",") if q.strip()) if args.questions else (),
+        n_items=args.items, per_rater=args.per_rater, n_gold=args.gold, n_traps=args.traps,
+        training=not args.no_training, hidden_reference=not args.no_reference, low_anchor=not args.no_anchor,
+        anchor_cutoff_hz=args.anchor_cutoff, sample_rate=args.sample_rate, max_seconds=args.max_seconds,
+        target_lufs=args.target_lufs, headphone_trials=args.headphone_trials, headphone_pass=args.headphone_pass,
+        min_listen_fraction=args.min_listen, completion_code=args.completion_code, seed=args.seed)
+    built = build_study(entries, config)
+    store = _store(args)
+    save_study(store, built, replace=args.replace)
+    log = built.loudness_log()
+    log_path = results / "listening" / args.name / "loudness.csv"
+    import pandas as pd
+
+    atomic_write_text(log_path, pd.DataFrame(log).to_csv(index=False))
+    kinds = {}
+    for t in built.trials:
+        kinds[t.kind] = kinds.get(t.kind, 0) + 1
+    gains = [r["gain_db"] for r in log]
+    print(f"study {args.name!r} created in {store.url}")
+    conds = [c["name"] if c["kind"] == "system" else f"{c['name']} ({c['kind']})" for c in built.conditions]
+    print(f"  conditions: {', '.join(conds)}")
+    print(f"  items: {len(built.items)}; questions: {', '.join(config.questions)}; trials: "
+          + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
+    print(f"  loudness target {built.target_lufs:.2f} LUFS; gains {min(gains):+.1f} to {max(gains):+.1f} dB; "
+          f"highest true peak after gain {max(r['peak_dbfs'] for r in log):.2f} dBFS")
+    print(f"  loudness log (gain and peak of each clip): {log_path}")
+    print(f"  rater link: http://<host>:<port>/?study={built.public_id}")
+    return 0
+
+
+def cmd_list(args) -> int:
+    from listening_app.data import raters_frame
+    from listening_app.ratings import list_studies
+
+    store = _store(args)
+    studies = list_studies(store)
+    if not studies:
+        print(f"no study in {store.url}")
+        return 0
+    print(f"{'study':<28} {'family':<14} {'status':<7} {'raters':>6} {'finished':>8}  rater link")
+    for s in studies:
+        rf = raters_frame(store, s.id)
+        print(f"{s.name:<28} {s.family:<14} {s.status:<7} {len(rf):>6} {int(rf['finished'].sum()) if len(rf) else 0:>8}"
+              f"  /?study={s.public_id}")
+    return 0
+
+
+def cmd_stats(args) -> int:
+    from listening_app.analysis import format_mos
+    from listening_app.screening import format_screening
+
+    an = _analyse(args)
+    print(f"study {args.name!r}: {len(an.raters)} rater(s), {len(an.ratings)} rating(s) stored")
+    print(format_screening(an.screening))
+    print(format_mos(an.mos, an.ranks))
+    if args.bootstrap and len(an.mos):
+        print(f"bootstrap 95% CIs ({args.bootstrap} resamples):")
+        for r in an.mos.itertuples(index=False):
+            print(f"  {r.question:<11} {r.condition:<28} [{r.boot_low:.2f}, {r.boot_high:.2f}]")
+    if len(an.pairs):
+        print(f"pairwise tests ({args.test}, Holm-corrected, alpha {args.alpha}):")
+        for r in an.pairs.itertuples(index=False):
+            print(f"  {r.question:<11} {r.a} vs {r.b}: diff {r.diff:+.2f}, p {r.p:.4g}, p_holm {r.p_holm:.4g}"
+                  f"{' *' if r.significant else ''}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from benchmark.paths import results_home
+    from listening_app.export import export
+
+    an = _analyse(args)
+    out = args.out or results_home() / "listening" / "exports"
+    for path in export(an, fmt=args.format, out_dir=out):
+        print(path)
+    return 0
+
+
+def cmd_app(args) -> int:
+    import subprocess
+
+    import listening_app
+
+    app = Path(listening_app.__file__).resolve().parent / "app.py"
+    env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    if args.db:
+        env["MUSEBENCH_LISTENING_DB"] = args.db
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
+           "--server.address", args.address, "--server.port", str(args.port),
+           "--browser.gatherUsageStats", "false", "--client.showErrorDetails", "none",
+           "--client.toolbarMode", "minimal", "--server.fileWatcherType", "none"]
+    print(f"serving the listening app on http://{args.address}:{args.port}/ (Ctrl-C to stop)", flush=True)
+    if not env.get("MUSEBENCH_ADMIN_SECRET"):
+        print("note: MUSEBENCH_ADMIN_SECRET is not set, so /admin and /leaderboard are disabled", flush=True)
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 130

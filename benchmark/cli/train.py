@@ -1,0 +1,64 @@
+"""``musebench train``: train a reference generation model and write its checkpoint."""
+from __future__ import annotations
+
+import argparse
+import json
+
+TRAINABLE = ("lstm", "fc-lstm", "conv-lstm", "stacked-lstm", "bilinear-lstm")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from ..training.fft_lstm import TrainConfig
+
+    d = TrainConfig(model="lstm")
+    p = sub.add_parser("train", help="train a reference generation model", description=(
+        "Train one of the seed LSTM generators (next-FFT-frame prediction, MSE) on the synthetic "
+        "train split and write OUTPUT/<model>.npz (weights) and OUTPUT/<model>.json (training config, "
+        "timing, data fingerprint). Run it with `musebench run --task synth-continuation --model MODEL "
+        "--param checkpoint=OUTPUT/MODEL`. The shipped checkpoints were made with "
+        "`--output benchmark/data/checkpoints` and the defaults below."))
+    p.add_argument("model", metavar="MODEL", choices=TRAINABLE, help="one of: " + ", ".join(TRAINABLE))
+    p.add_argument("--epochs", type=int, default=d.epochs, help=f"passes over the training frames (default {d.epochs})")
+    p.add_argument("--max-steps", type=int, help="stop after this many optimizer steps (smoke tests)")
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help=f"default {d.batch_size}")
+    p.add_argument("--seq-frames", type=int, default=d.seq_frames,
+                   help=f"frames per training sequence (default {d.seq_frames} = 1.5 s)")
+    p.add_argument("--hidden-size", type=int, default=d.hidden_size, help=f"default {d.hidden_size}")
+    p.add_argument("--learning-rate", type=float, default=d.learning_rate,
+                   help=f"Adam step (default {d.learning_rate})")
+    p.add_argument("--input-noise", type=float, default=d.input_noise,
+                   help=f"std of noise added to input frames while training (default {d.input_noise})")
+    p.add_argument("--free-run-frames", type=int, default=d.free_run_frames,
+                   help="last frames of each training sequence predicted from the network's own output "
+                        f"(default {d.free_run_frames})")
+    p.add_argument("--seed", type=int, default=d.seed, help=f"default {d.seed}")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda or cuda:N")
+    p.add_argument("--threads", type=int, default=d.threads, help=f"torch CPU threads (default {d.threads})")
+    p.add_argument("--dtype", default=d.dtype, choices=["float16", "float32"], help="storage dtype of the weights")
+    p.add_argument("--output", help="checkpoint directory (default: <results dir>/checkpoints)")
+    p.add_argument("--results-dir", help="results folder for the default --output")
+    p.add_argument("--data-dir", help="root of the training dataset (default: registered or cache dir)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print the checkpoint config as JSON")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from ..paths import results_home
+    from ..training import TrainConfig, train
+
+    config = TrainConfig(model=args.model, epochs=args.epochs, max_steps=args.max_steps, batch_size=args.batch_size,
+                         seq_frames=args.seq_frames, hidden_size=args.hidden_size, learning_rate=args.learning_rate,
+                         input_noise=args.input_noise, free_run_frames=args.free_run_frames, seed=args.seed,
+                         device=args.device, threads=args.threads, dtype=args.dtype)
+    output = args.output or results_home(args.results_dir) / "checkpoints"
+    result = train(config, output=output, data_dir=args.data_dir, progress=not args.no_progress,
+                   log=None if args.json else print)
+    if args.json:
+        print(json.dumps(result.config, indent=2, sort_keys=True))
+        return 0
+    print(f"wrote {result.weights_path} ({result.bytes / 1e6:.2f} MB, {result.n_parameters} parameters) "
+          f"and {result.config_path.name}")
+    print(f"run it: musebench run --task synth-continuation --model {args.model} "
+          f"--param checkpoint={result.weights_path.with_suffix('')}")
+    return 0

@@ -1,0 +1,277 @@
+"""MOS with confidence intervals, pairwise tests with Holm correction, ties and the leaderboard.
+
+- MOS per (question, condition) over the test trials of the raters kept by screening, with a
+  95 % Student-t interval ``mean +- t(0.975, n-1) s / sqrt(n)`` (clipped to the scale, 1-5) and,
+  optionally, a percentile bootstrap interval over ratings.
+- Pairwise comparisons per question between conditions: Mann-Whitney U on all ratings
+  (default), or the Wilcoxon signed-rank test on ratings paired by (rater, item). p-values are
+  corrected with Holm's step-down method across all pairs of a question.
+- Ranks with ties: a condition's rank is 1 + the number of conditions significantly better than
+  it; ``tied_with`` lists the conditions it does not differ from significantly.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from benchmark.errors import ConfigError
+
+from .screening import Thresholds, screen
+
+MOS_COLUMNS = ["question", "condition", "condition_kind", "n", "n_raters", "n_items", "mos", "std", "ci_low",
+               "ci_high", "boot_low", "boot_high", "n1", "n2", "n3", "n4", "n5"]
+PAIR_COLUMNS = ["question", "a", "b", "mos_a", "mos_b", "diff", "n_a", "n_b", "test", "statistic", "p", "p_holm",
+                "significant"]
+
+
+def t_interval(values: np.ndarray, *, level: float = 0.95) -> tuple[float, float]:
+    """Student-t confidence interval of the mean; (nan, nan) with fewer than two values."""
+    from scipy import stats
+
+    x = np.asarray(values, dtype=float)
+    if x.size < 2:
+        return float("nan"), float("nan")
+    half = stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
+    return float(x.mean() - half), float(x.mean() + half)
+
+
+def bootstrap_interval(values: np.ndarray, *, level: float = 0.95, n_boot: int = 2000,
+                       seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean (ratings resampled with replacement)."""
+    x = np.asarray(values, dtype=float)
+    if x.size < 2:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    means = x[rng.integers(0, x.size, size=(n_boot, x.size))].mean(axis=1)
+    lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
+
+
+def holm(pvalues: Sequence[float]) -> np.ndarray:
+    """Holm step-down adjusted p-values (same order as given)."""
+    p = np.asarray(pvalues, dtype=float)
+    m = p.size
+    order = np.argsort(p, kind="stable")
+    adj = np.empty(m)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        adj[i] = running
+    return adj
+
+
+def mos_table(ratings: pd.DataFrame, *, level: float = 0.95, bootstrap: int = 0, seed: int = 0) -> pd.DataFrame:
+    """MOS per (question, condition) of the test ratings given (filter raters before)."""
+    test = ratings[ratings["kind"] == "test"]
+    rows = []
+    for (q, cond), grp in test.groupby(["question", "condition"], sort=True):
+        v = grp["value"].to_numpy(float)
+        lo, hi = np.clip(t_interval(v, level=level), 1.0, 5.0)  # the scale's bounds
+        blo, bhi = bootstrap_interval(v, level=level, n_boot=bootstrap, seed=seed) if bootstrap else (np.nan, np.nan)
+        counts = np.bincount(grp["value"].to_numpy(int), minlength=6)
+        rows.append({"question": q, "condition": cond, "condition_kind": grp["condition_kind"].iloc[0],
+                     "n": int(v.size), "n_raters": int(grp["rater_id"].nunique()), "n_items": int(grp["item"].nunique()),
+                     "mos": float(v.mean()), "std": float(v.std(ddof=1)) if v.size > 1 else float("nan"),
+                     "ci_low": lo, "ci_high": hi, "boot_low": blo, "boot_high": bhi,
+                     **{f"n{k}": int(counts[k]) for k in range(1, 6)}})
+    df = pd.DataFrame(rows, columns=MOS_COLUMNS)
+    return df.sort_values(["question", "mos"], ascending=[True, False]).reset_index(drop=True)
+
+
+def _paired(test: pd.DataFrame, a: str, b: str) -> tuple[np.ndarray, np.ndarray]:
+    piv = test[test["condition"].isin([a, b])].groupby(["rater_id", "item", "condition"])["value"].mean().unstack()
+    piv = piv.dropna() if {a, b} <= set(piv.columns) else piv.iloc[0:0]
+    return (piv[a].to_numpy(float), piv[b].to_numpy(float)) if len(piv) else (np.array([]), np.array([]))
+
+
+def pairwise(ratings: pd.DataFrame, *, method: str = "mannwhitney", alpha: float = 0.05) -> pd.DataFrame:
+    """Two-sided tests between every pair of conditions, per question, with Holm correction."""
+    from scipy import stats
+
+    if method not in ("mannwhitney", "wilcoxon"):
+        raise ConfigError(f"pairwise test must be 'mannwhitney' or 'wilcoxon', not {method!r}")
+    test = ratings[ratings["kind"] == "test"]
+    out = []
+    for q, qdf in test.groupby("question", sort=True):
+        conds = sorted(qdf["condition"].dropna().unique())
+        rows = []
+        for a, b in itertools.combinations(conds, 2):
+            xa = qdf.loc[qdf["condition"] == a, "value"].to_numpy(float)
+            xb = qdf.loc[qdf["condition"] == b, "value"].to_numpy(float)
+            if method == "mannwhitney":
+                res = stats.mannwhitneyu(xa, xb, alternative="two-sided")
+                stat, p = float(res.statistic), float(res.pvalue)
+            else:
+                pa, pb = _paired(qdf, a, b)
+                if pa.size == 0 or np.all(pa == pb):
+                    stat, p = float("nan"), 1.0
+                else:
+                    res = stats.wilcoxon(pa, pb, zero_method="wilcox", alternative="two-sided")
+                    stat, p = float(res.statistic), float(res.pvalue)
+            if not np.isfinite(p):
+                p = 1.0  # e.g. both samples constant and equal
+            rows.append({"question": q, "a": a, "b": b, "mos_a": xa.mean(), "mos_b": xb.mean(),
+                         "diff": xa.mean() - xb.mean(), "n_a": xa.size, "n_b": xb.size, "test": method,
+                         "statistic": stat, "p": p})
+        if rows:
+            adj = holm([r["p"] for r in rows])
+            for r, pa_ in zip(rows, adj):
+                r["p_holm"] = float(pa_)
+                r["significant"] = bool(pa_ < alpha)
+        out.extend(rows)
+    return pd.DataFrame(out, columns=PAIR_COLUMNS)
+
+
+def ranks_with_ties(mos: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    """Per question and condition: rank = 1 + conditions significantly better; ``tied_with``."""
+    out = []
+    for q, qm in mos.groupby("question", sort=True):
+        qp = pairs[pairs["question"] == q]
+        for c in qm["condition"]:
+            better, tied = 0, []
+            for r in qp.itertuples(index=False):
+                if c not in (r.a, r.b):
+                    continue
+                other = r.b if r.a == c else r.a
+                other_better = (r.diff < 0) if r.a == c else (r.diff > 0)
+                if r.significant and other_better:
+                    better += 1
+                elif not r.significant:
+                    tied.append(other)
+            out.append({"question": q, "condition": c, "rank": 1 + better, "tied_with": ", ".join(sorted(tied))})
+    return pd.DataFrame(out, columns=["question", "condition", "rank", "tied_with"])
+
+
+def run_metrics(run_dir: str | Path | None) -> dict[str, dict]:
+    """``results.json`` "metrics" of a run: {name: {"mean", "ci_low", "ci_high", ...}} ({} if absent)."""
+    if not isinstance(run_dir, (str, Path)) or not str(run_dir):
+        return {}  # no run (reference, anchor, manifest studies)
+    path = Path(run_dir) / "results.json"
+    try:
+        return dict(json.loads(path.read_text()).get("metrics") or {})
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def leaderboard(mos: pd.DataFrame, ranks: pd.DataFrame, conditions: pd.DataFrame) -> pd.DataFrame:
+    """One row per condition: MOS [CI] and rank per question, then the run's automatic metrics."""
+    rows = []
+    for c in conditions.itertuples(index=False):
+        row: dict = {"condition": c.condition, "kind": c.kind}
+        for q in sorted(mos["question"].unique()):
+            m = mos[(mos["question"] == q) & (mos["condition"] == c.condition)]
+            rk = ranks[(ranks["question"] == q) & (ranks["condition"] == c.condition)]
+            row[f"{q}_mos"] = float(m["mos"].iloc[0]) if len(m) else np.nan
+            row[f"{q}_ci_low"] = float(m["ci_low"].iloc[0]) if len(m) else np.nan
+            row[f"{q}_ci_high"] = float(m["ci_high"].iloc[0]) if len(m) else np.nan
+            row[f"{q}_n"] = int(m["n"].iloc[0]) if len(m) else 0
+            row[f"{q}_rank"] = int(rk["rank"].iloc[0]) if len(rk) else np.nan
+            row[f"{q}_tied_with"] = rk["tied_with"].iloc[0] if len(rk) else ""
+        for name, val in run_metrics(c.run_dir).items():
+            if isinstance(val, dict) and "mean" in val:
+                row[f"metric:{name}"] = val.get("mean")
+                row[f"metric:{name}:ci"] = (f"[{val['ci_low']:.3g}, {val['ci_high']:.3g}]"
+                                            if val.get("ci_low") is not None and val.get("ci_high") is not None else "")
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    first_q = sorted(mos["question"].unique())[0] if len(mos) else None
+    if first_q and f"{first_q}_mos" in df:
+        df = df.sort_values(f"{first_q}_mos", ascending=False, na_position="last")
+    return df.reset_index(drop=True)
+
+
+def metric_agreement(board: pd.DataFrame, *, question: str) -> pd.DataFrame:
+    """Spearman correlation, across system conditions, between MOS and each automatic metric."""
+    from scipy import stats
+
+    sys_rows = board[board["kind"] == "system"]
+    out = []
+    for col in [c for c in board.columns if c.startswith("metric:") and not c.endswith(":ci")]:
+        sub = sys_rows[[f"{question}_mos", col]].dropna()
+        rho = float(stats.spearmanr(sub.iloc[:, 0], sub.iloc[:, 1]).statistic) if len(sub) >= 3 else float("nan")
+        out.append({"metric": col.split(":", 1)[1], "n_systems": len(sub), "spearman_rho": rho})
+    return pd.DataFrame(out, columns=["metric", "n_systems", "spearman_rho"])
+
+
+@dataclass
+class StudyAnalysis:
+    """Everything the CLI, the admin page and the leaderboard show for one study."""
+
+    study: str
+    ratings: pd.DataFrame
+    raters: pd.DataFrame
+    screening: pd.DataFrame
+    kept: pd.DataFrame
+    mos: pd.DataFrame
+    pairs: pd.DataFrame
+    ranks: pd.DataFrame
+    board: pd.DataFrame
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+
+def analyse(store, name: str, *, thresholds: Thresholds = Thresholds(), bootstrap: int = 0,
+            method: str = "mannwhitney", alpha: float = 0.05, seed: int = 0) -> StudyAnalysis:
+    """Screen the raters of study ``name``, then MOS, pairwise tests, ranks and the leaderboard."""
+    from .data import conditions_frame, raters_frame, ratings_frame
+    from .ratings import get_study
+
+    study = get_study(store, name)
+    ratings = ratings_frame(store, study.id)
+    raters = raters_frame(store, study.id)
+    table = screen(ratings, raters, thresholds)
+    kept_ids = set(table.loc[~table["excluded"], "rater_id"]) if len(table) else set()
+    kept = ratings[ratings["rater_id"].isin(kept_ids)]
+    mos = mos_table(kept, bootstrap=bootstrap, seed=seed)
+    pairs = pairwise(kept, method=method, alpha=alpha)
+    ranks = ranks_with_ties(mos, pairs)
+    board = leaderboard(mos, ranks, conditions_frame(store, study.id))
+    return StudyAnalysis(study=name, ratings=ratings, raters=raters, screening=table, kept=kept, mos=mos,
+                         pairs=pairs, ranks=ranks, board=board, thresholds=thresholds)
+
+
+def format_mos(mos: pd.DataFrame, ranks: pd.DataFrame) -> str:
+    """A plain-text MOS table per question, ties marked with '='."""
+    if mos.empty:
+        return "MOS: no ratings from kept raters yet"
+    lines = []
+    for q, qm in mos.groupby("question", sort=True):
+        lines.append(f"MOS ({q}, 95% t CI):")
+        lines.append(f"  {'rank':>5}  {'condition':<28} {'MOS':>5}  {'95% CI':<15} {'n':>5} {'raters':>6}  tied with")
+        for r in qm.itertuples(index=False):
+            rk = ranks[(ranks["question"] == q) & (ranks["condition"] == r.condition)]
+            rank = int(rk["rank"].iloc[0]) if len(rk) else 0
+            tied = rk["tied_with"].iloc[0] if len(rk) else ""
+            mark = "=" if tied else " "
+            ci = f"[{r.ci_low:.2f}, {r.ci_high:.2f}]" if np.isfinite(r.ci_low) else "[n/a]"
+            lines.append(f"  {rank:>4}{mark}  {r.condition:<28} {r.mos:>5.2f}  {ci:<15} {r.n:>5} {r.n_raters:>6}  {tied}")
+    return "\n".join(lines)
+
+
+def plot_distributions(mos: pd.DataFrame, *, question: str):
+    """Stacked horizontal bars: the share of each rating 1-5 per condition (a matplotlib Figure)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    qm = mos[mos["question"] == question].sort_values("mos")
+    fig, ax = plt.subplots(figsize=(7, 1.2 + 0.45 * max(len(qm), 1)))
+    left = np.zeros(len(qm))
+    colours = ["#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac"]
+    totals = qm["n"].to_numpy(float) if len(qm) else np.ones(0)
+    for k in range(1, 6):
+        share = qm[f"n{k}"].to_numpy(float) / np.maximum(totals, 1)
+        ax.barh(qm["condition"], share, left=left, color=colours[k - 1], label=str(k))
+        left += share
+    ax.set_xlim(0, 1)
+    ax.set_xlabel(f"share of ratings ({question})")
+    ax.legend(title=None, ncol=5, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False,
+              handlelength=1.0, columnspacing=1.0)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,43 @@
+"""Leaderboard (behind $MUSEBENCH_ADMIN_SECRET): MOS beside the automatic metrics of the same runs."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from listening_app import analysis as A
+from listening_app import ratings as R
+from listening_app.ui import get_store, require_admin
+
+require_admin()
+store = get_store()
+st.title("Leaderboard: listening tests and automatic metrics")
+studies = R.list_studies(store)
+if not studies:
+    st.info("No study yet.")
+    st.stop()
+name = st.selectbox("Study", [s.name for s in studies], key="lb_study")
+with st.sidebar:
+    st.page_link("pages/admin.py", label="Admin")
+an = A.analyse(store, name)
+if an.mos.empty:
+    st.info("No ratings from kept raters yet.")
+    st.stop()
+questions = sorted(an.mos["question"].unique())
+q = st.radio("Question", questions, horizontal=True, key="lb_question")
+board = an.board.copy()
+view = board[["condition", "kind", f"{q}_rank", f"{q}_mos", f"{q}_ci_low", f"{q}_ci_high", f"{q}_n",
+              f"{q}_tied_with"] + [c for c in board.columns if c.startswith("metric:")]]
+view = view.rename(columns={f"{q}_rank": "rank", f"{q}_mos": "MOS", f"{q}_ci_low": "CI low", f"{q}_ci_high": "CI high",
+                            f"{q}_n": "ratings", f"{q}_tied_with": "tied with (not significant)"})
+view["rank"] = [f"{int(r)}=" if t else f"{int(r)}" if np.isfinite(r) else "" for r, t in
+                zip(view["rank"], view["tied with (not significant)"])]
+st.dataframe(view, hide_index=True, key="lb_table")
+st.caption("Rank = 1 + the number of conditions significantly better (Mann-Whitney U, Holm-corrected, "
+           "alpha 0.05); '=' marks a rank shared with conditions that do not differ significantly. "
+           "95 % Student-t intervals over ratings of raters kept by screening.")
+agree = A.metric_agreement(board, question=q)
+if len(agree):
+    st.subheader("Agreement of automatic metrics with MOS (Spearman, system conditions)")
+    st.dataframe(agree, hide_index=True, key="lb_agree")
+st.subheader("Rating distributions")
+st.pyplot(A.plot_distributions(an.mos, question=q), clear_figure=True)
