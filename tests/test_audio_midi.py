@@ -212,3 +212,40 @@ def test_midi_round_trip_is_deterministic(tmp_path):
     assert back.pitches.tolist() == [60.0, 64.0, 38.0]
     assert back.programs.tolist() == [0, 40, 0] and back.is_drum.tolist() == [False, False, True]
     assert np.allclose(back.intervals, notes.intervals, atol=1 / 960)
+
+
+def _random_notes(rng: np.random.Generator, case: int) -> Notes:
+    """Seeded note sets that stress the writer: same-tick collisions, half-tick times, long times
+    (multi-byte delta times), fractional pitches and velocities, up to 18 instruments and drums."""
+    n = int(rng.integers(0, 60))
+    kind = case % 4
+    if kind == 0:  # a grid of half ticks (1/1920 s): ties in tick, pitch and velocity everywhere
+        on, dur = rng.integers(0, 40, n) / 1920.0, rng.integers(1, 20, n) / 1920.0
+    elif kind == 1:
+        on, dur = rng.uniform(0, 600, n), rng.uniform(1e-4, 30, n)
+    elif kind == 2:
+        on, dur = np.round(rng.uniform(0, 5, n), 2), np.round(rng.uniform(0.01, 0.5, n), 2)
+    else:  # shorter than a tick: on and off fall on the same tick
+        on, dur = rng.uniform(0, 3, n), rng.uniform(1e-6, 2e-3, n)
+    pitches = rng.integers(60, 64, n) + (rng.uniform(-0.5, 0.5, n) if case % 3 == 0 else 0)
+    velocities = rng.choice([0, 0.4, 0.5, 1.5, 2.5, 64, 126.6, 127], n) if case % 2 else rng.integers(1, 128, n)
+    programs = rng.choice([0, 0, 33, 127, 5, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 40], n)
+    return Notes.from_arrays(intervals=np.stack([on, on + dur], 1), pitches=pitches, velocities=velocities,
+                             programs=programs, is_drum=rng.uniform(size=n) < 0.2)
+
+
+def test_midi_bytes_are_pretty_midis_bytes():
+    """The direct writer produces exactly what pretty_midi (through mido) writes."""
+    import io
+
+    from benchmark.midi import notes_to_pretty_midi
+
+    rng = np.random.default_rng(2026)
+    for case in range(1200):
+        notes = _random_notes(rng, case)
+        buf = io.BytesIO()
+        notes_to_pretty_midi(notes).write(buf)
+        assert midi_bytes(notes) == buf.getvalue(), f"case {case}"
+    assert midi_bytes(Notes.empty()) == (b"MThd\x00\x00\x00\x06\x00\x01\x00\x01\x01\xe0"
+                                         b"MTrk\x00\x00\x00\x13\x00\xff\x51\x03\x07\xa1\x20"
+                                         b"\x00\xff\x58\x04\x04\x02\x18\x08\x01\xff\x2f\x00")

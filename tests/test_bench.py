@@ -43,7 +43,7 @@ def test_unknown_section_is_refused_with_a_suggestion(capsys):
         main(["bench", "--sections", "scoring,dwt"])
     assert exc.value.code == 2
     assert "argument --sections: unknown bench section 'dwt'; did you mean 'dtw'?" in capsys.readouterr().err
-    assert list(SECTIONS) == ["scoring", "dtw", "overhead", "models"]
+    assert list(SECTIONS) == ["scoring", "dtw", "overhead", "models", "batching"]
 
 
 def test_piano_like_notes_are_seeded_and_well_formed():
@@ -91,8 +91,8 @@ def test_overhead_shares_are_derived_from_the_timings():
     assert r["harness_ms_per_item"] == pytest.approx(70.0)  # median of the items after the first
     assert r["first_item_harness_ms"] == pytest.approx(200.0)
     assert r["steady_overhead"] == pytest.approx(0.07 * 4 / 8)
-    oracle = overhead._derive({"wall_s": 0.3, "model_s": 0.0, "load_s": 0.0, "n_items": 2,
-                               "item_harness_each_s": [0.05, 0.02]})
+    oracle = overhead._derive({"wall_s": 0.3, "model_s": 0.008, "load_s": 0.0, "n_items": 2,
+                               "item_harness_each_s": [0.05, 0.02]})  # 4 ms of "model" per item: no shares
     assert oracle["run_overhead"] is None and oracle["harness_ms_per_item"] == pytest.approx(20.0)
 
 

@@ -189,6 +189,69 @@ def test_transkun_rejects_half_a_segmentation():
         get_model_class("transkun")(device="cpu", segment_seconds=16)
 
 
+def test_transkun_rejects_a_bad_batch_size():
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ConfigError, match=r"^transkun: batch_size must be an integer >= 1, not "):
+            get_model_class("transkun")(device="cpu", batch_size=bad)
+
+
+@pytest.fixture(scope="module")
+def short_segments():
+    """transkun on 4 s segments every 2 s: several segments per short clip, cheap forward passes."""
+    pytest.importorskip("torch")
+    model = get_model_class("transkun")(device="cpu", segment_seconds=4, hop_seconds=2)
+    model.load()
+    return model
+
+
+def test_transkun_segment_frames_are_upstreams(short_segments, render):
+    import torch
+
+    from benchmark.models.transcription.transkun import segment_frames
+
+    net = short_segments._model
+    x = torch.from_numpy(render(44100)[: 44100 * 3].astype(np.float32).reshape(-1, 1))
+    seen = []
+    original = type(net).transcribeFrames
+
+    def spy(frames, **kwargs):
+        seen.append(frames.clone())
+        return original(net, frames, **kwargs)
+
+    net.transcribeFrames = spy
+    try:
+        with torch.inference_mode():
+            net.transcribe(x, stepInSecond=2, segmentSizeInSecond=4, discardSecondHalf=False)
+    finally:
+        del net.transcribeFrames
+    ours = list(segment_frames(net, x, segment=4, hop=2))
+    # 3 s + 2 s of padding at both ends = 7 s; a segment starts every 87 hops (2.02 s): 4 segments
+    assert len(seen) == len(ours) == 4
+    assert all(torch.equal(a, b) for a, b in zip(seen, ours))
+
+
+def test_transkun_batched_segments_give_the_same_notes(short_segments, render):
+    audio = render(44100)
+    clips = [audio, audio[: 44100 * 3], np.zeros(44100 // 2, np.float32)]
+    contexts = [context(item_id=f"clip-{i}") for i in range(len(clips))]
+    short_segments.batch_size = 1
+    one_by_one = short_segments.transcribe_batch(clips, sample_rate=44100, contexts=contexts)
+    assert [len(n) for n in one_by_one][:2] == [16, 9] and len(one_by_one[2]) == 0
+    try:
+        for batch_size in (3,):  # 5 + 4 + 3 segments: passes mix the segments of two items
+            short_segments.batch_size = batch_size
+            batched = short_segments.transcribe_batch(clips, sample_rate=44100, contexts=contexts)
+            for a, b in zip(one_by_one, batched):
+                # the same notes; the sub-frame onset/offset refinements move by float32 rounding
+                # of the batched forward pass (measured up to 6e-7 s)
+                np.testing.assert_array_equal(a.pitches, b.pitches)
+                np.testing.assert_array_equal(a.velocities, b.velocities)
+                np.testing.assert_allclose(a.intervals, b.intervals, rtol=0, atol=1e-5)
+    finally:
+        short_segments.batch_size = 1
+    assert "processFramesBatch" not in vars(short_segments._model)  # the replay hook is removed
+
+
 # -- oracles -------------------------------------------------------------------------------
 
 def big_reference(n: int = 400) -> Notes:

@@ -10,6 +10,8 @@ Sections (each a module with ``run_section(*, quick) -> dict`` and ``tables(resu
     harness overhead as a share of model time on the demo task (synth-piano)
 ``models``
     real-time factor of each transcription model on a synth-piano item
+``batching``
+    batching across items: real-time factor and GPU utilisation, one by one vs batched
 
 Measurements run in child processes (fresh interpreters), so memory peaks and import costs are
 their own. None of this runs in the unit tests except a tiny smoke test of the output structure.
@@ -24,6 +26,7 @@ SECTIONS: dict[str, str] = {
     "dtw": "benchmark.bench.dtw",
     "overhead": "benchmark.bench.overhead",
     "models": "benchmark.bench.models",
+    "batching": "benchmark.bench.batching",
 }
 
 

@@ -130,7 +130,7 @@ def _derive(r: dict[str, Any]) -> dict[str, Any]:
     # the first item also pays one-time imports (MIDI writer, metric modules); the median of
     # the others is the steady per-item cost
     steady = statistics.median(each[1:]) if len(each) > 1 else (each[0] if each else 0.0)
-    has_model = model >= 1e-3
+    has_model = model / n >= 5e-3  # an oracle's few ms of 'model' time would make the shares meaningless
     r["run_overhead"] = ratio(wall - model, model) if has_model else None
     r["harness_overhead"] = ratio(wall - model - load, model) if has_model else None
     r["steady_overhead"] = ratio(steady * n, model) if has_model else None

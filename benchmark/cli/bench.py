@@ -1,4 +1,4 @@
-"""``musebench bench``: where the time goes (scoring, DTW, harness overhead, models)."""
+"""``musebench bench``: where the time goes (scoring, DTW, harness overhead, models, batching)."""
 from __future__ import annotations
 
 import argparse
@@ -10,6 +10,7 @@ SECTION_HELP = {
            "time, memory, path cost",
     "overhead": "harness overhead as a share of model time: oracle and basic-pitch on synth-piano",
     "models": "real-time factor of basic-pitch and transkun on a synth-piano item",
+    "batching": "basic-pitch and transkun on 4 items, one by one vs batched across items: RTF, GPU utilisation",
 }
 
 
@@ -40,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"comma-separated sections to run (default: {','.join(SECTION_HELP)})")
     p.add_argument("--quick", action="store_true",
                    help="tiny sizes (scoring 300/1k notes, DTW 300/1k synthetic frames, 2 items, a 4-s excerpt without "
-                        "warm-up): a smoke run, ~2 min (transkun takes most of it)")
+                        "warm-up): a smoke run, ~4 min (transkun takes most of it)")
     p.add_argument("--json", type=Path, metavar="FILE", help="also write every measurement to FILE (JSON)")
     p.set_defaults(func=main)
 
