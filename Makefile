@@ -41,6 +41,7 @@ test: setup system-deps
 
 leaderboard: setup
 	$(PY) -m benchmark datasets prepare synth
+	$(PY) -m benchmark datasets prepare synth-pairs
 	$(PY) scripts/update_leaderboard.py
 
 test-fast: setup

@@ -4,7 +4,7 @@
     python scripts/update_leaderboard.py            # all entries
     python scripts/update_leaderboard.py --only-baselines
 
-Runs every built-in model on the synthetic tasks (resuming whatever is already in
+Runs the built-in models on the synthetic tasks of the three families (resuming whatever is already in
 results/runs/), writes results/leaderboard/{README.md, leaderboard.html, leaderboard.json},
 and saves the CI-gate baselines (a fixed subset, checked by tests/test_project_gate.py) under
 results/baselines/ci--<task>--<model>.json.
@@ -31,6 +31,16 @@ LEADERBOARD = [
     ("synth-piano", "basic-pitch", {}), ("synth-piano", "transkun", {}),
     ("synth-ensemble", "oracle", {}), ("synth-ensemble", "noisy-oracle", {}),
     ("synth-ensemble", "basic-pitch", {}),
+    ("synth-piano-to-violin", "identity", {}), ("synth-piano-to-violin", "resynth", {}),
+    ("synth-piano-to-violin", "oracle-resynth", {}),
+    ("synth-strings-to-piano", "identity", {}), ("synth-strings-to-piano", "resynth", {}),
+    ("synth-strings-to-piano", "oracle-resynth", {}),
+    ("synth-continuation", "noise", {}), ("synth-continuation", "copy-train", {}),
+    ("synth-continuation", "lstm", {}), ("synth-continuation", "stacked-lstm", {}),
+    ("synth-continuation", "bilinear-lstm", {}), ("synth-continuation", "fc-lstm", {}),
+    ("synth-continuation", "conv-lstm", {}), ("synth-continuation", "oracle", {}),
+    ("synth-unconditional", "noise", {}), ("synth-unconditional", "copy-train", {}),
+    ("synth-unconditional", "lstm", {}), ("synth-unconditional", "oracle", {}),
 ]
 #: the project's own CI gate: (task, model, params, limit); deterministic models, small and fast
 CI_GATE = [
@@ -58,6 +68,8 @@ def main(argv=None) -> int:
                   for task, runs in sorted(by_task.items())]
         out = results / "leaderboard"
         header = ("# MuseBench leaderboard (built-in models, synthetic tasks)\n\n"
+                  "Transcription (synth-piano, synth-ensemble), translation (synth-piano-to-violin, "
+                  "synth-strings-to-piano) and generation (synth-continuation, synth-unconditional). "
                   "Regenerate with `make leaderboard` (CPU). Cells: mean [95% bootstrap CI over items].\n\n")
         atomic_write_text(out / "README.md", header + render(boards, fmt="md"))
         atomic_write_text(out / "leaderboard.html", render(boards, fmt="html"))

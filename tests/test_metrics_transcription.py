@@ -199,6 +199,36 @@ def test_frame_reference_threshold_sums_overlapping_velocities():
     assert quiet_solo == (0.0, 0.0, 0.0)  # a reference at velocity <= 30 has no active frame
 
 
+
+def _dense_frame_scores(ref: Notes, est: Notes) -> tuple[float, float, float]:
+    """frame_scores from whole piano rolls (the definition; quadratic in memory)."""
+    n = max(int(tm._frame_spans(x, frame_rate=62.5, min_duration=0.05)[1].max()) for x in (ref, est))
+    ref_on = tm.piano_roll(ref, n_frames=n) > 30
+    est_on = tm.piano_roll(est, n_frames=n) > 0
+    tp, n_ref, n_est = (int(np.count_nonzero(x)) for x in (ref_on & est_on, ref_on, est_on))
+    p, r = tp / n_est if n_est else 0.0, tp / n_ref if n_ref else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 8192])
+def test_frame_scores_in_chunks_equal_whole_rolls(monkeypatch, chunk):
+    """Chunked rolls give exactly the whole rolls' counts: overlapping notes, fractional and
+    zero velocities, sub-frame notes, notes across chunk edges."""
+    monkeypatch.setattr(tm, "FRAME_CHUNK", chunk)
+    rng = np.random.default_rng(chunk)
+    for case in range(60):
+        notes = []
+        for _ in range(2):
+            n = int(rng.integers(1, 80))
+            on = rng.uniform(0, 6, n)
+            off = on + rng.choice([0.001, 0.03, 0.2, 1.5], n) * rng.uniform(0.5, 1.5, n)
+            vel = rng.choice([0.0, 10.0, 15.5, 16.1, 30.0, 64.3, 127.0], n)
+            notes.append(Notes.from_arrays(intervals=np.stack([on, off], 1), pitches=rng.integers(60, 66, n),
+                                           velocities=vel))
+        ref, est = notes
+        assert tm.frame_scores(ref, est) == _dense_frame_scores(ref, est), f"case {case}"
+
+
 def test_unknown_velocities_are_drawn_at_default_velocity():
     ref = piece(seed=12, velocity=0.0)
     assert tm.frame_scores(ref, ref) == (1.0, 1.0, 1.0)

@@ -152,7 +152,60 @@ def measure(*, impl: str, size: int, seed: int = 0, velocity: bool = False) -> d
     return out
 
 
-CHILDREN = {"measure": measure}
+def _notes(intervals: np.ndarray, hz: np.ndarray, velocities: np.ndarray) -> Any:
+    """:class:`~benchmark.types.Notes` of a :func:`piano_like` half, with an instrument per register
+    (bass below C3, piano to C5, violin above), so the multi-instrument metrics have work to do."""
+    from ..types import Notes
+
+    midi = np.rint(69 + 12 * np.log2(hz / 440.0))
+    programs = np.where(midi < 48, 32, np.where(midi <= 72, 0, 40))
+    return Notes.from_arrays(intervals=intervals, pitches=midi, velocities=velocities, programs=programs)
+
+
+def measure_suite(*, size: int, seed: int = 0) -> dict[str, Any]:
+    """The whole transcription metric suite (:func:`benchmark.metrics.transcription.evaluate`:
+    note, velocity, frame and multi-instrument scores) at one size, in a fresh process; and the
+    frame scores alone, built in chunks (the default) and as whole piano rolls (MT3's way)."""
+    import tracemalloc
+    import warnings
+
+    from ..metrics import transcription
+
+    warnings.simplefilter("ignore")
+    ref, est = (_notes(*half) for half in piano_like(size, seed=seed))
+    transcription.evaluate(ref, est)  # warm up (lazy imports)
+    times = []
+    with PeakRSS() as peak:
+        for _ in range(3):
+            t0 = time.perf_counter()
+            scores = transcription.evaluate(ref, est)
+            times.append(time.perf_counter() - t0)
+    tracemalloc.start()
+    transcription.evaluate(ref, est)
+    suite_traced = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    frames: dict[str, Any] = {}
+    default_chunk = transcription.FRAME_CHUNK
+    for label, chunk in (("chunked", default_chunk), ("whole", 2**62)):
+        transcription.FRAME_CHUNK = chunk
+        try:
+            t0 = time.perf_counter()
+            result = transcription.frame_scores(ref, est)
+            elapsed = time.perf_counter() - t0
+            tracemalloc.start()
+            transcription.frame_scores(ref, est)
+            traced = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
+        finally:
+            transcription.FRAME_CHUNK = default_chunk
+        frames[label] = {"time_s": elapsed, "tracemalloc_peak_mib": traced, "scores": [float(x) for x in result]}
+    return {"size": size, "n_ref": len(ref), "n_est": len(est), "seconds_of_music": float(ref.offsets.max()),
+            "time_s": float(np.median(times)), "peak_rss_mib": peak.mib, "tracemalloc_peak_mib": suite_traced,
+            "f1": {k: float(v) for k, v in scores.items() if k.endswith("f1")}, "frames": frames,
+            "frames_identical": frames["chunked"]["scores"] == frames["whole"]["scores"]}
+
+
+CHILDREN = {"measure": measure, "suite": measure_suite}
 
 
 # ------------------------------------------------------------------------------ parent side
@@ -188,10 +241,14 @@ def run(*, sizes: Sequence[int] = SIZES, seed: int = 0, velocity: bool = False,
                 "tracemalloc_ratio": ratio(a["tracemalloc_peak_mib"], b["tracemalloc_peak_mib"]),
                 "identical": all(a[k] == b[k] for k in keys),
             })
+    suite = []
+    for size in sizes:
+        progress(f"scoring: whole metric suite at {size:,} notes")
+        suite.append(run_child("scoring", "suite", {"size": int(size), "seed": seed}))
     return {"section": "scoring", "params": {"sizes": list(sizes), "seed": seed, "velocity": velocity,
                                              "skip_mir_eval_above": skip_mir_eval_above},
-            "rows": rows, "comparisons": comparisons,
-            "identical": all(c["identical"] for c in comparisons)}
+            "rows": rows, "comparisons": comparisons, "suite": suite,
+            "identical": all(c["identical"] for c in comparisons) and all(r["frames_identical"] for r in suite)}
 
 
 def run_section(*, quick: bool = False) -> dict[str, Any]:
@@ -216,9 +273,25 @@ def tables(result: dict[str, Any]) -> list[Table]:
     notes = ["ratio rows: mir_eval / MuseBench (speed-up and memory ratio); peak RSS is the increase "
              "during the call, in a fresh process (ratio n/a below 1 MiB)",
              "scores: precision, recall, F1, average overlap ratio with offsets (onset-only scores compared too)"]
-    return [Table("Note scoring: mir_eval 0.8.2 vs benchmark.metrics.matching",
-                  ["notes", "impl", "on+off s", "onset s", "peak RSS MiB", "tracemalloc MiB",
-                   "scores on+off (P, R, F1, AOR)"], rows, notes)]
+    tables_ = [Table("Note scoring: mir_eval 0.8.2 vs benchmark.metrics.matching",
+                     ["notes", "impl", "on+off s", "onset s", "peak RSS MiB", "tracemalloc MiB",
+                      "scores on+off (P, R, F1, AOR)"], rows, notes)]
+    suite_rows = []
+    for r in result.get("suite", []):
+        fc, fw = r["frames"]["chunked"], r["frames"]["whole"]
+        suite_rows.append([f"{r['size']:,}", fmt(r["seconds_of_music"], ",.0f"), fmt(r["time_s"], ".3f"),
+                           fmt(r["peak_rss_mib"], ",.1f"), fmt(r["tracemalloc_peak_mib"], ",.1f"),
+                           fmt(fc["time_s"], ".3f"), fmt(fc["tracemalloc_peak_mib"], ",.1f"),
+                           fmt(fw["time_s"], ".3f"), fmt(fw["tracemalloc_peak_mib"], ",.1f"),
+                           "yes" if r["frames_identical"] else "NO", fmt(r["f1"].get("multi_instrument_f1"), ".4f")])
+    if suite_rows:
+        tables_.append(Table(
+            "Whole transcription metric suite (evaluate: note, velocity, frame, multi-instrument)",
+            ["notes", "music s", "evaluate s", "peak RSS MiB", "tracemalloc MiB", "frames chunked s",
+             "chunked MiB", "frames whole-roll s", "whole-roll MiB", "frames identical", "multi-instr F1"],
+            suite_rows, ["evaluate: median of 3 calls after a warm-up, 3 instruments by register; frames: "
+                         "piano rolls built 8,192 columns at a time vs whole (MT3's way), tracemalloc peaks"]))
+    return tables_
 
 
 def main(argv: list[str] | None = None) -> int:

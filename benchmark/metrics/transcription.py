@@ -369,15 +369,40 @@ def frame_scores(ref: Notes, est: Notes, *, frame_rate: float = 62.5, velocity_t
     precision, recall, f1 : float
     """
     # pad both rolls to the longer one, as frame_metrics does (padding adds no active cell)
-    ends = [_frame_spans(n, frame_rate=frame_rate, min_duration=min_duration)[1] for n in (ref, est)]
-    n_frames = max([int(e.max()) for e in ends if len(e)], default=0)
-    ref_on = piano_roll(ref, frame_rate=frame_rate, n_frames=n_frames, min_duration=min_duration) > velocity_threshold
-    est_on = piano_roll(est, frame_rate=frame_rate, n_frames=n_frames, min_duration=min_duration) > 0
-    tp = int(np.count_nonzero(ref_on & est_on))
-    n_ref, n_est = int(np.count_nonzero(ref_on)), int(np.count_nonzero(est_on))
+    spans = [_frame_spans(n, frame_rate=frame_rate, min_duration=min_duration) for n in (ref, est)]
+    n_frames = max([int(e.max()) for _, e in spans if len(e)], default=0)
+    tp = n_ref = n_est = 0
+    # the rolls are built FRAME_CHUNK columns at a time: each cell still sums the velocities of
+    # its notes in note order, so the activity of every cell (and the counts) equal those of
+    # the whole rolls, in memory bounded by the chunk instead of the piece's length
+    for lo in range(0, n_frames, FRAME_CHUNK):
+        hi = min(lo + FRAME_CHUNK, n_frames)
+        ref_on = _roll_chunk(ref, *spans[0], lo, hi) > velocity_threshold
+        est_on = _roll_chunk(est, *spans[1], lo, hi) > 0
+        tp += int(np.count_nonzero(ref_on & est_on))
+        n_ref += int(np.count_nonzero(ref_on))
+        n_est += int(np.count_nonzero(est_on))
     precision = tp / n_est if n_est else 0.0
     recall = tp / n_ref if n_ref else 0.0
     return precision, recall, _f_measure(precision, recall)
+
+
+#: columns of the piano roll built at a time by :func:`frame_scores` (8 MiB of float64)
+FRAME_CHUNK = 8192
+
+
+def _roll_chunk(notes: Notes, starts: np.ndarray, ends: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Columns ``[lo, hi)`` of :func:`piano_roll`, with the same additions in the same order."""
+    roll = np.zeros((128, hi - lo))
+    velocities = notes.velocities
+    if len(notes) and not np.any(velocities):
+        velocities = np.full(len(notes), DEFAULT_VELOCITY)
+    inside = np.flatnonzero((starts < hi) & (ends > lo) & (ends > starts))
+    rows = np.rint(notes.pitches[inside]).astype(np.int64)
+    for row, start, end, velocity in zip(rows, np.maximum(starts[inside], lo) - lo,
+                                         np.minimum(ends[inside], hi) - lo, velocities[inside]):
+        roll[row, start:end] += velocity
+    return roll
 
 
 # --- programs --------------------------------------------------------------------------------
