@@ -230,10 +230,12 @@ def render(boards: list[TaskBoard], *, fmt: str = "md") -> str:
     for b in boards:
         parts.append(f"## {b.task}\n")
         set_level = b.primary in METRICS and METRICS.get(b.primary).aggregate == "set"
-        test = ("bootstrap CIs overlap; a set-level metric" if set_level
-                else "paired Wilcoxon over shared items")
-        parts.append(f"Ranked by `{b.primary}`; `=` marks models tied with another (difference not significant, "
-                     f"{test}). Cells: mean [95% bootstrap CI].\n")
+        test = ("its bootstrap CI lies wholly on the better side; a set-level metric" if set_level
+                else "paired Wilcoxon over shared items, alpha 0.05")
+        cells = ("value over the whole set [95% bootstrap CI] for set-level metrics, else mean over items "
+                 "[95% bootstrap CI]" if set_level else "mean over items [95% bootstrap CI]")
+        parts.append(f"Ranked by `{b.primary}`: rank = 1 + the number of models significantly better ({test}); "
+                     f"`=` marks a shared rank. Cells: {cells}.\n")
         parts.append(display_frame(b).to_markdown(index=False) if not b.table.empty else "(no runs)")
         if not b.flagged.empty:
             parts.append("\nNot ranked with the above (not comparable):\n")

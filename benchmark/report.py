@@ -22,9 +22,15 @@ def _bar_chart_svg(board: "TaskBoard", metric: str) -> str:
     means = t[metric].astype(float).to_numpy()
     lo = t[f"{metric}_ci_low"].astype(float).to_numpy()
     hi = t[f"{metric}_ci_high"].astype(float).to_numpy()
-    err = np.vstack([np.nan_to_num(means - lo), np.nan_to_num(hi - means)])
     fig, ax = plt.subplots(figsize=(max(3.5, 0.9 * len(t) + 1.5), 2.8))
-    ax.bar(range(len(t)), means, yerr=err, capsize=4, color="#4C72B0")
+    x = np.arange(len(t))
+    ax.bar(x, means, color="#4C72B0")
+    # the CI drawn as the interval itself: for set-level metrics (a Frechet distance of the whole
+    # output set) the bootstrap interval need not contain the point value, so no +/- error bars
+    ok = np.isfinite(lo) & np.isfinite(hi)
+    ax.vlines(x[ok], lo[ok], hi[ok], color="black", linewidth=1)
+    ax.hlines(np.r_[lo[ok], hi[ok]], np.r_[x[ok], x[ok]] - 0.12, np.r_[x[ok], x[ok]] + 0.12, color="black",
+              linewidth=1)
     ax.set_xticks(range(len(t)), [m[:18] for m in t["model"]], rotation=30, ha="right", fontsize=8)
     ax.set_title(metric, fontsize=10)
     ax.grid(axis="y", alpha=0.3)
@@ -68,9 +74,10 @@ def leaderboard_html(boards: list["TaskBoard"]) -> str:
              "th{background:#f3f3f3}.charts{display:flex;flex-wrap:wrap;gap:8px}"
              ".flag{color:#a33}</style>",
              f"<script>{_SCATTER_JS}</script></head><body><h1>MuseBench leaderboard</h1>",
-             "<p>Cells: mean [95% bootstrap CI over items]. A rank marked <b>=</b> is shared with another model: "
-             "the difference on the primary metric is not significant (paired Wilcoxon signed-rank test over "
-             "shared items, alpha 0.05).</p>"]
+             "<p>Cells: mean over items [95% bootstrap CI]; for set-level metrics (e.g. Frechet distances) "
+             "the value over the whole set [95% bootstrap CI]. Rank = 1 + the number of models significantly "
+             "better on the primary metric (paired Wilcoxon signed-rank test over shared items, alpha 0.05; for "
+             "a set-level metric: a CI wholly on the better side); a rank marked <b>=</b> is shared.</p>"]
     for k, b in enumerate(boards):
         parts.append(f"<h2>{html.escape(b.task)}</h2><p>Ranked by <code>{html.escape(b.primary)}</code>.</p>")
         if b.table.empty:

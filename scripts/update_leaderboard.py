@@ -70,7 +70,7 @@ def main(argv=None) -> int:
         header = ("# MuseBench leaderboard (built-in models, synthetic tasks)\n\n"
                   "Transcription (synth-piano, synth-ensemble), translation (synth-piano-to-violin, "
                   "synth-strings-to-piano) and generation (synth-continuation, synth-unconditional). "
-                  "Regenerate with `make leaderboard` (CPU). Cells: mean [95% bootstrap CI over items].\n\n")
+                  "Regenerate with `make leaderboard` (CPU).\n\n")
         atomic_write_text(out / "README.md", header + render(boards, fmt="md"))
         atomic_write_text(out / "leaderboard.html", render(boards, fmt="html"))
         atomic_write_text(out / "leaderboard.json", render(boards, fmt="json"))

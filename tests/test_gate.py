@@ -154,3 +154,20 @@ def test_html_and_markdown_leaderboards_show_ties(env, capsys):
     assert rows[0].split("|")[1].strip() == "1" and "oracle" in rows[0]
     # the two noisy-oracle variants are statistically indistinguishable: they share rank 2
     assert [r.split("|")[1].strip() for r in rows[1:]] == ["2=", "2="]
+
+
+def test_bar_chart_draws_intervals_that_exclude_the_point_value():
+    """A set-level metric's bootstrap CI may lie wholly above its point value (a Frechet distance
+    is biased upwards on resampled sets), and a missing CI is NaN: both must draw."""
+    import pandas as pd
+
+    from benchmark.leaderboard import TaskBoard
+    from benchmark.report import _bar_chart_svg
+
+    table = pd.DataFrame({"model": ["noise", "lstm", "oracle"], "frechet": [40.0, 12.0, 0.5],
+                          "frechet_ci_low": [41.5, 10.0, float("nan")],
+                          "frechet_ci_high": [47.0, 15.0, float("nan")]})
+    board = TaskBoard(task="t", primary="frechet", metrics=["frechet"], table=table, flagged=table.iloc[:0],
+                      runs=[])
+    svg = _bar_chart_svg(board, "frechet")
+    assert svg.startswith("<svg") and svg.count("<path") > 6  # three bars + two intervals with caps
