@@ -90,7 +90,8 @@ def test_leaderboard_ranks_floor_last(continuation_runs):
     assert board.primary == "frechet_mfcc"
     assert list(board.table["model"]) == ["oracle", "copy-train", "noise"]
     assert list(board.table["rank"]) == [1, 2, 3]
-    assert "bootstrap CIs overlap; a set-level metric" in render([board])
+    assert ("rank = 1 + the number of models significantly better (its bootstrap CI lies wholly on the better "
+            "side; a set-level metric)") in render([board])
 
 
 def test_predictions_folder_scores_like_the_run_it_came_from(continuation_runs, synth_env, tmp_path: Path):

@@ -67,9 +67,27 @@ def _init_ray(address: str | None, workers: int | None) -> None:
     # workers import the package (and whatever registered the model) from the driver's sys.path
     kwargs["runtime_env"] = {"env_vars": {"PYTHONPATH": os.pathsep.join(p for p in __import__("sys").path if p)}}
     if address:
-        ray.init(address=address, **kwargs)
+        try:
+            ray.init(address=address, **kwargs)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise ConfigError(_connect_error(address, exc)) from None
     else:
         ray.init(num_cpus=workers or os.cpu_count() or 1, **kwargs)
+
+
+def _connect_error(address: str, exc: BaseException) -> str:
+    """One line saying why ``ray.init(address=...)`` failed, with the fix for token authentication."""
+    chain, seen = [], exc
+    while seen is not None:
+        chain.append(f"{type(seen).__name__}: {seen}")
+        seen = seen.__cause__ or seen.__context__
+    text = " ".join(chain)
+    first = (str(exc).splitlines() or [type(exc).__name__])[0]
+    message = f"--address {address}: cannot connect to the Ray cluster ({first})"
+    if "AuthToken" in text or "Authentication" in text:
+        message += ("; the cluster uses token authentication (the default of `ray start`): set RAY_AUTH_MODE=token "
+                    "and make its token available (~/.ray/auth_token or RAY_AUTH_TOKEN)")
+    return message
 
 
 def run_ray(plan: RunPlan, *, on_item: Callable[[dict[str, Any]], None] | None = None
