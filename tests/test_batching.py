@@ -125,7 +125,7 @@ def test_batch_items_must_be_positive(toy):
 
 def test_ray_backend_batches_too(toy, tmp_path):
     ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
              runtime_env={"env_vars": {"PYTHONPATH": os.path.dirname(__file__)}})
     try:
         remote = run(toy, run_id="ray", backend="ray", workers=2, batch_items=2)

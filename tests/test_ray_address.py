@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -48,8 +50,11 @@ def test_run_on_an_existing_cluster_by_address(tmp_path, monkeypatch):
     """))
     port = _free_port()
     ray_cli = Path(sys.executable).with_name("ray")
+    # its own temp dir, so the address file `ray start` leaves behind does not point other Ray
+    # users of this machine (and later tests) at a cluster that is gone
+    temp_dir = tempfile.mkdtemp(prefix="mbray-", dir="/tmp")  # short: Ray's socket paths must fit
     head = subprocess.Popen([str(ray_cli), "start", "--head", "--block", f"--port={port}", "--num-cpus=2",
-                             "--include-dashboard=false", "--disable-usage-stats"],
+                             "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={temp_dir}"],
                             env={**os.environ, "MUSEBENCH_TOY_ROOT": str(root)},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
@@ -86,6 +91,7 @@ def test_run_on_an_existing_cluster_by_address(tmp_path, monkeypatch):
     finally:
         os.killpg(head.pid, 15)  # `ray start --block` takes its cluster down on SIGTERM
         head.wait(timeout=60)
+        shutil.rmtree(temp_dir, ignore_errors=True)
 
 
 def test_a_cluster_that_refuses_the_driver_is_one_line_with_the_fix():

@@ -72,7 +72,8 @@ def _init_ray(address: str | None, workers: int | None) -> None:
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise ConfigError(_connect_error(address, exc)) from None
     else:
-        ray.init(num_cpus=workers or os.cpu_count() or 1, **kwargs)
+        # "local": always a new cluster of our own, even when `ray start` left one (or its address file) here
+        ray.init(address="local", num_cpus=workers or os.cpu_count() or 1, **kwargs)
 
 
 def _connect_error(address: str, exc: BaseException) -> str:
