@@ -1,4 +1,4 @@
-"""Small file helpers: atomic writes, hashing, canonical JSON."""
+"""Small file helpers: atomic writes, hashing, canonical JSON, reading JSON with one-line errors."""
 from __future__ import annotations
 
 import hashlib
@@ -6,6 +6,29 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+
+
+def read_json(path: str | os.PathLike, *, what: str) -> Any:
+    """The JSON document in ``path``; ``what`` names it in the one-line errors.
+
+    Raises
+    ------
+    MissingDataError
+        No such file.
+    BadInputError
+        Not valid JSON (with the parser's message and line), or not UTF-8 text.
+    """
+    from .errors import BadInputError, MissingDataError
+
+    path = Path(path)
+    if not path.is_file():
+        raise MissingDataError(f"{path}: {what} not found")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise BadInputError(f"{path}: {what} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except UnicodeDecodeError:
+        raise BadInputError(f"{path}: {what} is not UTF-8 text") from None
 
 
 def sha256_file(path: str | os.PathLike, *, chunk: int = 1 << 20) -> str:

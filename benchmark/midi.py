@@ -7,7 +7,6 @@ re-struck pitch ends the sounding copy of that pitch.
 """
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from importlib import metadata
-from typing import Callable, Generic, Iterator, TypeVar
+from typing import Generic, Iterator, TypeVar
 
 from .errors import ConfigError, UnknownNameError
 

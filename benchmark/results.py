@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .errors import BadInputError, MissingDataError
+from .io_utils import read_json
 from .paths import results_home
 
 SCHEMA_VERSION = 1
@@ -69,10 +70,9 @@ def load_run(path: str | os.PathLike) -> RunRecord:
     f = path / "results.json" if path.is_dir() else path
     if not f.is_file():
         raise MissingDataError(f"{f}: no results.json (is this a finished run directory?)")
-    try:
-        data = json.loads(f.read_text())
-    except json.JSONDecodeError as exc:
-        raise BadInputError(f"{f}: not valid JSON ({exc.msg})") from None
+    data = read_json(f, what="results file")
+    if not isinstance(data, dict):
+        raise BadInputError(f"{f}: results file is not a JSON object")
     if data.get("schema_version") != SCHEMA_VERSION:
         raise BadInputError(f"{f}: results schema_version {data.get('schema_version')!r} is not {SCHEMA_VERSION}")
     return RunRecord(f.parent, data)

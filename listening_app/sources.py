@@ -23,6 +23,7 @@ from typing import Any, Callable, Mapping, Sequence, Union
 import numpy as np
 
 from benchmark.errors import BadInputError, MissingDataError
+from benchmark.io_utils import read_json
 
 CONDITION_KINDS = ("system", "reference", "anchor")
 AudioRef = Union[Path, Callable[[int], np.ndarray]]  # a file, or a function of the sample rate
@@ -55,10 +56,7 @@ def entries_from_manifest(folder: str | Path, manifest: str | Path | None = None
     if not manifest.is_file():
         raise MissingDataError(f"{manifest}: manifest not found")
     if manifest.suffix.lower() == ".json":
-        try:
-            raw = json.loads(manifest.read_text())
-        except json.JSONDecodeError as exc:
-            raise BadInputError(f"{manifest}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        raw = read_json(manifest, what="manifest")
         rows = raw.get("stimuli") if isinstance(raw, dict) else raw
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise BadInputError(f"{manifest}: expected a list of objects or {{\"stimuli\": [...]}}")

@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     feat_s, _ = best_of(lambda: tm.extract_features(source, sample_rate=SR), args.repeats)
     a, b = tm._alignment_features(f_src), tm._alignment_features(f_out)
     dtw_s, (cost, path) = best_of(lambda: tm.dtw(a, b, radius=args.radius), args.repeats)
-    print(f"\nMuseBench translation suite (features x3, 2 fastdtw alignments, 5 correlations, 2 embeddings)")
+    print("\nMuseBench translation suite (features x3, 2 fastdtw alignments, 5 correlations, 2 embeddings)")
     print(f"  total CPU time             {seconds:8.3f} s   ({len(f_src)} frames per signal; best of {args.repeats})")
     print(f"  total wall time            {wall:8.3f} s   (includes waiting for the core on a busy machine; "
           f"load average {os.getloadavg()[0]:.1f})")
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         exact = float(D[-1, -1])
         del D
         rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"\nlibrosa.sequence.dtw (exact, same chroma inputs)")
+        print("\nlibrosa.sequence.dtw (exact, same chroma inputs)")
         print(f"  CPU time                   {exact_s:8.3f} s   "
               f"(fastdtw: {dtw_s:.3f} s, {exact_s / dtw_s:.0f}x faster)")
         print(f"  path cost                  {exact:8.2f}     (fastdtw within {100 * (cost / exact - 1):.3f} %)")

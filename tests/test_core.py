@@ -1,7 +1,6 @@
 """Registry, task loading and error-message tests for the harness core."""
 from __future__ import annotations
 
-import textwrap
 
 import numpy as np
 import pytest
@@ -99,3 +98,34 @@ def test_cli_help_for_every_command(capsys):
     for name, p in sub.choices.items():
         text = p.format_help()
         assert text.startswith("usage: musebench " + name), name
+
+
+def test_json_files_that_cannot_be_read_are_named_in_one_line(tmp_path):
+    from benchmark.errors import BadInputError, MissingDataError
+    from benchmark.io_utils import read_json
+    from benchmark.results import load_run
+
+    with pytest.raises(MissingDataError) as exc:
+        read_json(tmp_path / "nope.json", what="split manifest")
+    assert str(exc.value) == f"{tmp_path / 'nope.json'}: split manifest not found"
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"a": 1,\n "b": }')
+    with pytest.raises(BadInputError) as exc:
+        read_json(bad, what="split manifest")
+    assert str(exc.value) == f"{bad}: split manifest is not valid JSON (Expecting value at line 2)"
+    latin = tmp_path / "latin.json"
+    latin.write_bytes(b'{"name": "caf\xe9"}')
+    with pytest.raises(BadInputError) as exc:
+        read_json(latin, what="manifest")
+    assert str(exc.value) == f"{latin}: manifest is not UTF-8 text"
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "results.json").write_text("[1, 2")
+    with pytest.raises(BadInputError) as exc:
+        load_run(run)
+    assert str(exc.value) == (f"{run / 'results.json'}: results file is not valid JSON "
+                              "(Expecting ',' delimiter at line 1)")
+    (run / "results.json").write_text("[1, 2]")
+    with pytest.raises(BadInputError) as exc:
+        load_run(run)
+    assert str(exc.value) == f"{run / 'results.json'}: results file is not a JSON object"

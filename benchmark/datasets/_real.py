@@ -105,18 +105,6 @@ def parse_number(value: str, *, path: str | os.PathLike, line: int, column: str,
     return number
 
 
-def load_json_file(path: str | os.PathLike, *, what: str) -> Any:
-    path = Path(path)
-    if not path.is_file():
-        raise MissingDataError(f"{path}: {what} not found")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise BadInputError(f"{path}: {what} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    except UnicodeDecodeError:
-        raise BadInputError(f"{path}: {what} is not UTF-8 text") from None
-
-
 def load_yaml_file(path: str | os.PathLike, *, what: str) -> Any:
     import yaml
 

@@ -17,10 +17,10 @@ import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Iterable, Mapping
+from typing import Any, ClassVar, Iterable
 
-from ..errors import BadInputError, ConfigError, MissingDataError
-from ..io_utils import atomic_write_json, canonical_json, sha256_bytes, sha256_file
+from ..errors import BadInputError, ConfigError
+from ..io_utils import atomic_write_json, canonical_json, read_json, sha256_bytes, sha256_file
 from ..paths import config_file, data_home, package_data
 from ..types import Item, Notes
 
@@ -41,12 +41,7 @@ class Manifest:
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Manifest":
         path = Path(path)
-        try:
-            raw = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise MissingDataError(f"{path}: split manifest not found") from None
-        except json.JSONDecodeError as exc:
-            raise BadInputError(f"{path}: split manifest is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        raw = read_json(path, what="split manifest")
         for key in ("dataset", "version", "items"):
             if key not in raw:
                 raise BadInputError(f"{path}: split manifest lacks the {key!r} field")

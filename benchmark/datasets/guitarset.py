@@ -37,7 +37,8 @@ import numpy as np
 
 from ..errors import BadInputError
 from ..types import Item, Notes
-from ._real import RealDataset, check_audio_file, load_json_file, make_notes
+from ..io_utils import read_json
+from ._real import RealDataset, check_audio_file, make_notes
 from .base import Manifest
 
 AUDIO_ROLES = {"mic": "audio_mic", "mix": "audio_mix", "hex": "audio_hex", "hex_cln": "audio_hex_cln"}
@@ -61,7 +62,7 @@ def _observations(data: Any, *, path: Path, index: int) -> list[dict[str, Any]]:
 def read_guitarset_jams(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(onsets, offsets, pitches, strings) of every note_midi observation of a GuitarSet JAMS file."""
     path = Path(path)
-    jam = load_json_file(path, what="GuitarSet JAMS file")
+    jam = read_json(path, what="GuitarSet JAMS file")
     if not isinstance(jam, dict) or not isinstance(jam.get("annotations"), list):
         raise BadInputError(f"{path}: not a JAMS file (no 'annotations' list)")
     onsets, offsets, pitches, strings = [], [], [], []

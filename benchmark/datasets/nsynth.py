@@ -28,7 +28,8 @@ from typing import Any, ClassVar
 from ..errors import BadInputError, MissingDataError
 from ..io_utils import canonical_json, sha256_bytes
 from ..types import Item, Notes
-from ._real import RealDataset, check_audio_file, hash_file, load_json_file, make_notes
+from ..io_utils import read_json
+from ._real import RealDataset, check_audio_file, hash_file, make_notes
 
 FAMILY_PROGRAMS = {"bass": 32, "brass": 56, "flute": 73, "guitar": 24, "keyboard": 0, "mallet": 8, "organ": 16,
                    "reed": 64, "string": 40, "synth_lead": 80, "vocal": 52}
@@ -80,7 +81,7 @@ class NSynth(RealDataset):
         if split not in self._examples:
             self.check_layout()
             path = self.root / self.split_dir(split) / "examples.json"
-            data = load_json_file(path, what=f"NSynth {split} examples.json")
+            data = read_json(path, what=f"NSynth {split} examples.json")
             if not isinstance(data, dict):
                 raise BadInputError(f"{path}: not an NSynth examples file (expected a mapping of note names)")
             for key, example in data.items():

@@ -184,7 +184,6 @@ def compose(variant: str, split: str, index: int) -> Piece:
     n_bars = int(options[int(rng.integers(len(options)))])
     bpm = int(round(n_bars * beats_per_bar * 60 / target))
     beat = 60.0 / bpm
-    bar = beats_per_bar * beat
     progression = _PROGRESSIONS[mode][int(rng.integers(len(_PROGRESSIONS[mode])))]
     chords = [progression[b % len(progression)] for b in range(n_bars)]
     if n_bars >= 3 and rng.random() < 0.7:

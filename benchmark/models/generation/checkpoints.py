@@ -10,7 +10,6 @@ live in ``benchmark/data/checkpoints/``.
 from __future__ import annotations
 
 import io
-import json
 import os
 import zipfile
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import BadInputError, MissingDataError
-from ...io_utils import atomic_write_bytes, atomic_write_json, sha256_file
+from ...io_utils import atomic_write_bytes, atomic_write_json, read_json, sha256_file
 from ...paths import package_data
 
 FORMAT = "musebench-fft-lstm/1"
@@ -89,12 +88,10 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dic
     for f in (weights_path, config_path):
         if not f.is_file():
             raise MissingDataError(f"{f}: checkpoint file not found (train one with `musebench train`)")
-    try:
-        config = json.loads(config_path.read_text())
-    except json.JSONDecodeError as exc:
-        raise BadInputError(f"{config_path}: not valid JSON ({exc.msg})") from None
-    if config.get("format") != FORMAT:
-        raise BadInputError(f"{config_path}: checkpoint format {config.get('format')!r} is not {FORMAT!r}")
+    config = read_json(config_path, what="checkpoint config")
+    found = config.get("format") if isinstance(config, dict) else None
+    if found != FORMAT:
+        raise BadInputError(f"{config_path}: checkpoint format {found!r} is not {FORMAT!r}")
     expected = config.get("weights", {}).get("sha256")
     if expected and sha256_file(weights_path) != expected:
         raise BadInputError(f"{weights_path}: sha256 differs from the one recorded in {config_path.name}")
