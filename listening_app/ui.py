@@ -13,10 +13,14 @@ import base64
 import hmac
 import os
 import time
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from .store import Store
+
+if TYPE_CHECKING:
+    from .ratings import StudyView
 
 _PLAYER_JS = """
 export default function(component) {
@@ -98,3 +102,16 @@ def require_admin() -> None:
         time.sleep(1.0)  # slows down guessing
         st.error("Wrong secret.")
     st.stop()
+
+
+def choose_study(store: Store, *, key: str,
+                 empty: str = "No study yet. Create one with `musebench study create`.") -> "StudyView":
+    """A study picked in a select box (stops the page with ``empty`` when there is none)."""
+    from . import ratings as R
+
+    studies = R.list_studies(store)
+    if not studies:
+        st.info(empty)
+        st.stop()
+    name = st.selectbox("Study", [s.name for s in studies], key=key)
+    return next(s for s in studies if s.name == name)

@@ -10,18 +10,13 @@ from listening_app import ratings as R
 from listening_app.data import stimuli_frame, trial_coverage
 from listening_app.export import to_csv, to_json
 from listening_app.screening import Thresholds
-from listening_app.ui import get_store, require_admin
+from listening_app.ui import choose_study, get_store, require_admin
 
 require_admin()
 store = get_store()
 st.title("Listening studies: admin")
-studies = R.list_studies(store)
-if not studies:
-    st.info("No study yet. Create one with `musebench study create`.")
-    st.stop()
-names = [s.name for s in studies]
-name = st.selectbox("Study", names, key="admin_study")
-study = next(s for s in studies if s.name == name)
+study = choose_study(store, key="admin_study")
+name = study.name
 
 with st.sidebar:
     st.page_link("pages/leaderboard.py", label="Leaderboard")

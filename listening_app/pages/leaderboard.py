@@ -5,17 +5,12 @@ import numpy as np
 import streamlit as st
 
 from listening_app import analysis as A
-from listening_app import ratings as R
-from listening_app.ui import get_store, require_admin
+from listening_app.ui import choose_study, get_store, require_admin
 
 require_admin()
 store = get_store()
 st.title("Leaderboard: listening tests and automatic metrics")
-studies = R.list_studies(store)
-if not studies:
-    st.info("No study yet.")
-    st.stop()
-name = st.selectbox("Study", [s.name for s in studies], key="lb_study")
+name = choose_study(store, key="lb_study").name
 with st.sidebar:
     st.page_link("pages/admin.py", label="Admin")
 an = A.analyse(store, name)
