@@ -102,3 +102,18 @@ def install() -> None:
     DATASETS.register("toy", ToyDataset, replace=True)
     for cls in (RaisingModel, GarbageModel, SlowModel):
         MODELS["transcription"].register(cls.name, cls, replace=True)
+
+
+def toy_task(tmp_path: Path, monkeypatch, *, task_yaml: str, n: int = 4) -> tuple[Path, Path]:
+    """The toy dataset with ``n`` items built, registered and verified under ``tmp_path/data/toy``,
+    and ``task_yaml`` written to ``tmp_path/toy-task.yaml``; returns ``(data root, task path)``."""
+    from benchmark.datasets import get_dataset
+
+    install()
+    root = tmp_path / "data" / "toy"
+    build_toy(root, n=n)
+    monkeypatch.setenv("MUSEBENCH_TOY_ROOT", str(root))
+    assert get_dataset("toy").verify().ok
+    task = tmp_path / "toy-task.yaml"
+    task.write_text(task_yaml)
+    return root, task

@@ -55,16 +55,8 @@ class BatchingOracle(TranscriptionModel):
 
 @pytest.fixture
 def toy(tmp_path, monkeypatch):
-    core_fixtures.install()
+    _, task = core_fixtures.toy_task(tmp_path, monkeypatch, task_yaml=TASK)
     MODELS["transcription"].register(BatchingOracle.name, BatchingOracle, replace=True)
-    root = tmp_path / "data" / "toy"
-    core_fixtures.build_toy(root, n=4)
-    monkeypatch.setenv("MUSEBENCH_TOY_ROOT", str(root))
-    from benchmark.datasets import get_dataset
-
-    assert get_dataset("toy").verify().ok
-    task = tmp_path / "toy-batch.yaml"
-    task.write_text(TASK)
     BatchingOracle.calls.clear()
     return {"task": str(task), "results": tmp_path / "results"}
 

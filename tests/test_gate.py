@@ -29,15 +29,7 @@ TASK = textwrap.dedent("""\
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
-    core_fixtures.install()
-    root = tmp_path / "toy"
-    core_fixtures.build_toy(root, n=12)
-    monkeypatch.setenv("MUSEBENCH_TOY_ROOT", str(root))
-    from benchmark.datasets import get_dataset
-
-    assert get_dataset("toy").verify().ok
-    task = tmp_path / "toy-gate.yaml"
-    task.write_text(TASK.format(version=1))
+    _, task = core_fixtures.toy_task(tmp_path, monkeypatch, task_yaml=TASK.format(version=1), n=12)
     results = tmp_path / "results"
 
     def run(model="noisy-oracle", run_id="base", task_path=task, **kw):

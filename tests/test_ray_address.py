@@ -32,15 +32,7 @@ def _free_port() -> int:
 
 @pytest.mark.slow
 def test_run_on_an_existing_cluster_by_address(tmp_path, monkeypatch):
-    core_fixtures.install()
-    root = tmp_path / "toy"
-    core_fixtures.build_toy(root, n=4)
-    monkeypatch.setenv("MUSEBENCH_TOY_ROOT", str(root))
-    from benchmark.datasets import get_dataset
-
-    assert get_dataset("toy").verify().ok
-    task = tmp_path / "toy.yaml"
-    task.write_text(textwrap.dedent("""\
+    root, task = core_fixtures.toy_task(tmp_path, monkeypatch, task_yaml=textwrap.dedent("""\
         name: toy-ray-address
         family: transcription
         version: 1

@@ -21,15 +21,7 @@ def ray_cluster():
 
 
 def test_ray_run_equals_local_run(tmp_path, monkeypatch, ray_cluster):
-    core_fixtures.install()
-    root = tmp_path / "toy"
-    core_fixtures.build_toy(root, n=6)
-    monkeypatch.setenv("MUSEBENCH_TOY_ROOT", str(root))
-    from benchmark.datasets import get_dataset
-
-    assert get_dataset("toy").verify().ok
-    task = tmp_path / "toy.yaml"
-    task.write_text(textwrap.dedent("""\
+    _, task = core_fixtures.toy_task(tmp_path, monkeypatch, n=6, task_yaml=textwrap.dedent("""\
         name: toy-ray
         family: transcription
         version: 1

@@ -30,15 +30,7 @@ TASK = textwrap.dedent("""\
 
 @pytest.fixture
 def toy(tmp_path, monkeypatch):
-    core_fixtures.install()
-    root = tmp_path / "data" / "toy"
-    core_fixtures.build_toy(root)
-    monkeypatch.setenv("MUSEBENCH_TOY_ROOT", str(root))
-    task = tmp_path / "toy-notes.yaml"
-    task.write_text(TASK)
-    from benchmark.datasets import get_dataset
-
-    assert get_dataset("toy").verify().ok
+    root, task = core_fixtures.toy_task(tmp_path, monkeypatch, task_yaml=TASK)
     return {"task": str(task), "results": tmp_path / "results", "root": root}
 
 
