@@ -8,7 +8,7 @@ TRAINABLE = ("lstm", "fc-lstm", "conv-lstm", "stacked-lstm", "bilinear-lstm")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from ..training.fft_lstm import TrainConfig
+    from ..training.config import TrainConfig
 
     d = TrainConfig(model="lstm")
     p = sub.add_parser("train", help="train a reference generation model", description=(

@@ -8,6 +8,16 @@ config, timing and data fingerprint.
 """
 from __future__ import annotations
 
-from .fft_lstm import TrainConfig, TrainResult, load_frames, train
+from typing import Any
+
+from .config import TrainConfig
 
 __all__ = ["TrainConfig", "TrainResult", "load_frames", "train"]
+
+
+def __getattr__(name: str) -> Any:  # the training code (NumPy, torch) only when it is used
+    if name in ("TrainResult", "load_frames", "train"):
+        from . import fft_lstm
+
+        return getattr(fft_lstm, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
