@@ -156,10 +156,16 @@ def test_bar_chart_draws_intervals_that_exclude_the_point_value():
     from benchmark.leaderboard import TaskBoard
     from benchmark.report import _bar_chart_svg
 
-    table = pd.DataFrame({"model": ["noise", "lstm", "oracle"], "frechet": [40.0, 12.0, 0.5],
-                          "frechet_ci_low": [41.5, 10.0, float("nan")],
-                          "frechet_ci_high": [47.0, 15.0, float("nan")]})
-    board = TaskBoard(task="t", primary="frechet", metrics=["frechet"], table=table, flagged=table.iloc[:0],
-                      runs=[])
-    svg = _bar_chart_svg(board, "frechet")
-    assert svg.startswith("<svg") and svg.count("<path") > 6  # three bars + two intervals with caps
+    def chart(low, high):
+        table = pd.DataFrame({"model": ["noise", "lstm", "oracle"], "frechet": [40.0, 12.0, 0.5],
+                              "frechet_ci_low": low, "frechet_ci_high": high})
+        board = TaskBoard(task="t", primary="frechet", metrics=["frechet"], table=table, flagged=table.iloc[:0],
+                          runs=[])
+        return _bar_chart_svg(board, "frechet")
+
+    nan = float("nan")
+    with_ci = chart([41.5, 10.0, nan], [47.0, 15.0, nan])
+    without = chart([nan] * 3, [nan] * 3)
+    assert with_ci.startswith("<svg") and without.startswith("<svg")
+    # two intervals, each a vertical line and two caps: 6 more paths than the chart without CIs
+    assert with_ci.count("<path") == without.count("<path") + 6
