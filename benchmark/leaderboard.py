@@ -1,24 +1,47 @@
 """Leaderboards: rank runs per task, with confidence intervals and statistical ties.
 
-Runs are comparable only when they share task version, data fingerprint and item set; the
-leaderboard ranks the largest comparable group of a task (preferring the current task
-version) and lists the others below, flagged. Within a group a model's rank is one plus the
-number of models that are significantly better on the primary metric (paired Wilcoxon
-signed-rank test over shared items at ``alpha``), so models whose difference is not
-significant share a rank.
+Which runs are compared
+    Runs are comparable only when they share task version, data fingerprint and the item set
+    they were asked to score (``config.json`` ``item_ids``). A board ranks one such group: the
+    one on the current task version that covers the task's **full split** (a run without
+    ``--limit``), else the largest; a newer ``--limit 2`` run never displaces full runs, it is
+    listed below them, flagged. A run in which no item scored is never ranked.
+
+What a cell holds
+    For a per-item metric, the **ranked mean**: the mean over every item the run was asked to
+    score, a failed or missing item counting as 0 for a higher-is-better score (and as the worst
+    score any ranked run got on that metric for a lower-is-better one), with a 95% percentile
+    bootstrap CI over those items. The mean over the scored items alone is shown beside the
+    primary metric, and ``coverage`` (``7/8``) says how many items scored. For a set-level
+    metric (a distance between whole sets) the run's own value and CI from results.json.
+
+How ranks are made
+    rank = 1 + the number of models significantly better on the primary metric (two-sided
+    paired Wilcoxon signed-rank test over the board's items at ``alpha``, counting failures as
+    above; for a set-level metric, another run's CI lying wholly on the better side). ``=``
+    marks a rank number that another row of the same table shares, nothing else. With ``n``
+    items, the smallest two-sided exact Wilcoxon p-value is ``2 / 2**n``; when that is not below
+    ``alpha`` (n <= 5 at 0.05) no difference can be significant, so the board does not rank: it
+    orders the rows by the primary metric and says so.
+
+Labels
+    A model's label is its name plus its parameters; a ``predictions`` submission is named by
+    ``--param name=...`` or else by its folder (``predictions:<folder>``), so two submissions
+    are two rows.
 """
 from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .metrics import METRICS
-from .metrics.stats import wilcoxon_p
+from .metrics.stats import bootstrap_mean_ci, wilcoxon_p
 from .results import RunRecord, iter_runs
 
 
@@ -28,13 +51,31 @@ class TaskBoard:
     primary: str
     metrics: list[str]
     table: pd.DataFrame          # ranked, comparable runs
-    flagged: pd.DataFrame        # runs on another task version / fingerprint / item set
+    flagged: pd.DataFrame        # runs on another task version / fingerprint / item set, or unscored
     runs: list[RunRecord]
+    #: items of the ranked group and whether they are the task's full split
+    n_items: int = 0
+    full_split: bool = True
+    #: False when too few items make a significant difference impossible (see module docstring)
+    significance_possible: bool = True
+    notes: list[str] = field(default_factory=list)
+
+
+def asked_items(run: RunRecord) -> list[str]:
+    """The items the run was asked to score (config.json), else those it has records for."""
+    from .io_utils import read_json
+
+    cfg = run.path / "config.json"
+    if cfg.is_file():
+        ids = (read_json(cfg, what="run config") or {}).get("item_ids")
+        if isinstance(ids, list):
+            return sorted(str(i) for i in ids)
+    return sorted(run.item_scores()) if (run.path / "items").is_dir() else []
 
 
 def comparability_key(run: RunRecord) -> tuple:
     d = run.data
-    ids = sorted(run.item_scores()) if (run.path / "items").is_dir() else []
+    ids = asked_items(run)
     return (d["task"]["version"], d["dataset"]["fingerprint"],
             hashlib.sha256("\n".join(ids).encode()).hexdigest()[:12])
 
@@ -49,32 +90,87 @@ def latest_per_model(runs: list[RunRecord]) -> list[RunRecord]:
 
 
 def model_label(run: RunRecord) -> str:
-    params = run.data["model"].get("params") or {}
+    """Name plus parameters; a submission (a ``path`` parameter) is named by ``name`` or its folder."""
+    params = dict(run.data["model"].get("params") or {})
+    name = params.pop("name", None)
+    path = params.pop("path", None)
+    if name not in (None, ""):
+        base = str(name)
+    elif path not in (None, ""):
+        base = f"{run.model}:{Path(str(path)).name}"
+    else:
+        base = run.model
     if not params:
-        return run.model
-    return run.model + "(" + ",".join(f"{k}={v}" for k, v in sorted(params.items()) if k != "path") + ")"
+        return base
+    return base + "(" + ",".join(f"{k}={v}" for k, v in sorted(params.items())) + ")"
 
 
-def significance_ranks(runs: list[RunRecord], metric: str, *, alpha: float = 0.05) -> dict[str, int]:
-    """rank = 1 + number of runs significantly better on ``metric`` (paired over shared items)."""
-    higher = METRICS.get(metric).higher_is_better if metric in METRICS else True
-    if metric in METRICS and METRICS.get(metric).aggregate == "set":
-        return _set_metric_ranks(runs, metric, higher=higher)
-    per_run = {}
+def min_items_for_significance(alpha: float = 0.05) -> int:
+    """Smallest n at which a two-sided exact Wilcoxon signed-rank test can give p < alpha."""
+    n = 1
+    while 2.0 ** (1 - n) >= alpha:
+        n += 1
+    return n
+
+
+def _higher(metric: str) -> bool:
+    return METRICS.get(metric).higher_is_better if metric in METRICS else True
+
+
+def _is_set(metric: str) -> bool:
+    return metric in METRICS and METRICS.get(metric).aggregate == "set"
+
+
+def ranked_values(runs: list[RunRecord], metric: str, items: list[str]) -> dict[str, np.ndarray]:
+    """Per run (by path), the metric on each of ``items``: failures and missing items filled in.
+
+    A failed or missing item is 0 for a higher-is-better metric and the worst value any of
+    ``runs`` got on the metric for a lower-is-better one; an item that scored but has no value
+    for the metric (e.g. a drum score on a piece without drums) is NaN (left out of means).
+    """
+    higher = _higher(metric)
+    raw: dict[str, dict[str, Any]] = {}
     for r in runs:
-        per_run[r.path] = {i: rec["scores"].get(metric) for i, rec in r.item_scores().items()
-                           if rec["status"] == "ok" and rec["scores"].get(metric) is not None}
+        recs = r.item_scores()
+        raw[str(r.path)] = recs
+    observed = [rec["scores"][metric] for recs in raw.values() for rec in recs.values()
+                if rec.get("status") == "ok" and rec.get("scores", {}).get(metric) is not None]
+    fill = 0.0 if higher else (float(np.max(observed)) if observed else float("nan"))
+    out = {}
+    for path, recs in raw.items():
+        vals = []
+        for i in items:
+            rec = recs.get(i)
+            if rec is None or rec.get("status") != "ok":
+                vals.append(fill)
+            else:
+                v = rec.get("scores", {}).get(metric)
+                vals.append(float("nan") if v is None else float(v))
+        out[path] = np.array(vals, dtype=np.float64)
+    return out
+
+
+def significance_ranks(runs: list[RunRecord], metric: str, *, alpha: float = 0.05,
+                       items: list[str] | None = None) -> dict[str, int]:
+    """rank = 1 + number of runs significantly better on ``metric`` (paired over ``items``,
+    failures filled in as :func:`ranked_values` does)."""
+    higher = _higher(metric)
+    if _is_set(metric):
+        return _set_metric_ranks(runs, metric, higher=higher)
+    if items is None:
+        items = sorted(set().union(*[set(asked_items(r)) for r in runs])) if runs else []
+    values = ranked_values(runs, metric, items)
     ranks: dict[str, int] = {}
     for r in runs:
         better = 0
         for o in runs:
             if o is r:
                 continue
-            shared = sorted(set(per_run[r.path]) & set(per_run[o.path]))
-            if len(shared) < 2:
+            a, b = values[str(r.path)], values[str(o.path)]
+            ok = np.isfinite(a) & np.isfinite(b)
+            if ok.sum() < 2:
                 continue
-            a = np.array([per_run[r.path][i] for i in shared])
-            b = np.array([per_run[o.path][i] for i in shared])
+            a, b = a[ok], b[ok]
             diff = (b - a).mean() if higher else (a - b).mean()
             if diff > 0 and wilcoxon_p(a, b) < alpha:
                 better += 1
@@ -102,49 +198,95 @@ def _set_metric_ranks(runs: list[RunRecord], metric: str, *, higher: bool) -> di
     return ranks
 
 
-def _row(run: RunRecord, metrics: list[str]) -> dict[str, Any]:
+def _row(run: RunRecord, metrics: list[str], *, values: dict[str, dict[str, np.ndarray]] | None = None,
+         n_asked: int | None = None, seed: int = 0) -> dict[str, Any]:
     d = run.data
+    n_asked = len(asked_items(run)) if n_asked is None else n_asked
     row: dict[str, Any] = {"model": model_label(run), "run_id": run.run_id, "items": d["n_scored"],
-                           "failed": len(d["failures"]), "task_version": d["task"]["version"],
+                           "asked": n_asked, "coverage": f"{d['n_scored']}/{n_asked}",
+                           "failed": n_asked - d["n_scored"], "task_version": d["task"]["version"],
                            "fingerprint": d["dataset"]["fingerprint"][:12],
-                           "verified": d["dataset"]["verified"],
+                           "verified": d["dataset"]["verified"], "limit": d.get("limit"),
                            "rtf": d["timing"].get("real_time_factor"), "path": str(run.path)}
     for m in metrics:
         s = d["metrics"].get(m) or {}
-        row[m] = s.get("mean")
-        row[f"{m}_ci_low"] = s.get("ci_low")
-        row[f"{m}_ci_high"] = s.get("ci_high")
+        row[f"{m}_scored_mean"] = s.get("mean")
+        if values is not None and m in values and not _is_set(m):
+            ci = bootstrap_mean_ci(values[m][str(run.path)], seed=seed)
+            row[m], row[f"{m}_ci_low"], row[f"{m}_ci_high"] = ci.to_json()["mean"], ci.to_json()["ci_low"], \
+                ci.to_json()["ci_high"]
+        else:
+            row[m] = s.get("mean", s.get("value"))
+            row[f"{m}_ci_low"] = s.get("ci_low")
+            row[f"{m}_ci_high"] = s.get("ci_high")
+        if _is_set(m):
+            for extra in ("floor", "n_generated", "n_reference", "warning"):
+                if extra in s:
+                    row[f"{m}_{extra}"] = s[extra]
     return row
 
 
+def _covers_full_split(run: RunRecord) -> bool:
+    return run.data.get("limit") is None
+
+
 def build_board(task: str, runs: list[RunRecord], *, alpha: float = 0.05,
-                current_version: int | None = None) -> TaskBoard:
+                current_version: int | None = None, primary_metric: str | None = None) -> TaskBoard:
     metrics: list[str] = []
     for r in runs:
         for m in r.data["task"]["metrics"]:
             if m not in metrics and m in r.data["metrics"]:
                 metrics.append(m)
-    primary = runs[0].data["task"].get("primary_metric") or (metrics[0] if metrics else "")
+    declared = runs[0].data["task"].get("primary_metric") or (runs[0].data["task"]["metrics"] or [""])[0]
+    primary = primary_metric or declared
+    if primary and primary not in metrics:
+        metrics.insert(0, primary)
+    scored = [r for r in runs if r.data.get("n_scored", 0) > 0]
+    unscored = [r for r in runs if r.data.get("n_scored", 0) == 0]
     groups: dict[tuple, list[RunRecord]] = {}
-    for r in runs:
+    for r in scored:
         groups.setdefault(comparability_key(r), []).append(r)
 
     def preference(key):
         members = latest_per_model(groups[key])
-        return (key[0] == current_version, len(members), max(m.data["created"] for m in members))
+        return (key[0] == current_version, any(_covers_full_split(m) for m in groups[key]), len(members),
+                max(m.data["created"] for m in members))
 
-    main_key = max(groups, key=preference)
-    main = latest_per_model(groups[main_key])
-    ranks = significance_ranks(main, primary, alpha=alpha) if primary else {}
-    table = pd.DataFrame([_row(r, metrics) for r in main])
-    if len(table):
-        table.insert(0, "rank", [ranks.get(p, 1) for p in table["path"]])
-        higher = METRICS.get(primary).higher_is_better if primary in METRICS else True
-        table = table.sort_values(["rank", primary], ascending=[True, not higher], kind="stable")
-        table = table.reset_index(drop=True)
-        tied = table["rank"].duplicated(keep=False)
-        table.insert(1, "tied", tied)
     flagged_rows = []
+    if groups:
+        main_key = max(groups, key=preference)
+        main = latest_per_model(groups[main_key])
+        items = asked_items(main[0])
+        full = any(_covers_full_split(m) for m in groups[main_key])
+    else:
+        main_key, main, items, full = None, [], [], True
+    values = {m: ranked_values(main, m, items) for m in metrics if not _is_set(m)}
+    n_min = min_items_for_significance(alpha)
+    possible = _is_set(primary) or len(items) >= n_min
+    ranks = significance_ranks(main, primary, alpha=alpha, items=items) if primary and main else {}
+    table = pd.DataFrame([_row(r, metrics, values=values, n_asked=len(items)) for r in main])
+    notes: list[str] = []
+    if len(table):
+        higher = _higher(primary)
+        table.insert(0, "rank", [ranks.get(p, 1) for p in table["path"]])
+        key = table[primary].astype(float).fillna(-np.inf if higher else np.inf)
+        table["_key"] = key
+        if possible:
+            table = table.sort_values(["rank", "_key"], ascending=[True, not higher], kind="stable")
+        else:
+            table = table.sort_values(["_key"], ascending=[not higher], kind="stable")
+            table["rank"] = None
+        table = table.drop(columns=["_key"]).reset_index(drop=True)
+        tied = table["rank"].duplicated(keep=False) & table["rank"].notna()
+        table.insert(1, "tied", tied)
+        if not possible:
+            notes.append(f"Not ranked: with n = {len(items)} items a two-sided Wilcoxon signed-rank test cannot "
+                         f"reach p < {alpha:g} (the smallest possible p is 2/2^n = {2.0 ** (1 - len(items)):.3g}; "
+                         f"n >= {n_min} is needed), so no difference can be significant; rows are ordered by "
+                         f"`{primary}` only.")
+        if not full:
+            notes.append(f"No run covers the task's full split; this board compares the {len(items)} items of "
+                         "runs made with --limit.")
     for key, members in groups.items():
         if key == main_key:
             continue
@@ -156,21 +298,31 @@ def build_board(task: str, runs: list[RunRecord], *, alpha: float = 0.05,
             if key[1] != main_key[1]:
                 reasons.append("other data fingerprint")
             if key[2] != main_key[2]:
-                reasons.append("other item set")
+                lim = r.data.get("limit")
+                reasons.append(f"--limit {lim}: {row['asked']} items, not the board's {len(items)}" if lim
+                               else "other item set")
             row["flag"] = "; ".join(reasons)
             flagged_rows.append(row)
-    return TaskBoard(task, primary, metrics, table, pd.DataFrame(flagged_rows), runs)
+    for r in latest_per_model(unscored):
+        row = _row(r, metrics)
+        for m in metrics:
+            row[m] = row[f"{m}_ci_low"] = row[f"{m}_ci_high"] = None
+        row["flag"] = f"no item scored ({row['failed']} of {row['asked']} failed): never ranked"
+        flagged_rows.append(row)
+    return TaskBoard(task, primary, metrics, table, pd.DataFrame(flagged_rows), runs, n_items=len(items),
+                     full_split=full, significance_possible=possible, notes=notes)
 
 
 def build_leaderboards(*, results_dir: str | os.PathLike | None = None, task: str | None = None,
                        alpha: float = 0.05) -> list[TaskBoard]:
     from .tasks import all_tasks
 
-    current = {name: t.version for name, t in all_tasks().items()}
+    tasks = all_tasks()
     by_task: dict[str, list[RunRecord]] = {}
     for r in iter_runs(results_dir, task=task):
         by_task.setdefault(r.task, []).append(r)
-    return [build_board(name, runs, alpha=alpha, current_version=current.get(name))
+    return [build_board(name, runs, alpha=alpha, current_version=tasks[name].version if name in tasks else None,
+                        primary_metric=tasks[name].primary if name in tasks else None)
             for name, runs in sorted(by_task.items())]
 
 
@@ -188,16 +340,43 @@ def display_frame(board: TaskBoard, *, flagged: bool = False) -> pd.DataFrame:
         return df
     out = pd.DataFrame()
     if not flagged:
-        out["rank"] = [f"{r}{'=' if t else ''}" for r, t in zip(df["rank"], df["tied"])]
+        out["rank"] = ["–" if r is None or (isinstance(r, float) and np.isnan(r)) else f"{int(r)}{'=' if t else ''}"
+                       for r, t in zip(df["rank"], df["tied"])]
     out["model"] = df["model"]
+    partial = bool((df["failed"] > 0).any())
     for m in board.metrics:
         out[m] = [_fmt(a, b, c) for a, b, c in zip(df[m], df[f"{m}_ci_low"], df[f"{m}_ci_high"])]
-    out["items"] = df["items"].astype(str) + np.where(df["failed"] > 0, " (" + df["failed"].astype(str) + " failed)", "")
+        if m == board.primary and partial and not _is_set(m):
+            out[f"{m} (scored items only)"] = [_fmt(v, None, None) for v in df[f"{m}_scored_mean"]]
+        floor = f"{m}_floor"
+        if floor in df and df[floor].notna().any():
+            out[f"{m} floor"] = [_fmt(v, None, None) for v in df[floor]]
+    out["coverage"] = df["coverage"]
     out["rtf"] = [("–" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.3f}") for v in df["rtf"]]
     out["data"] = df["fingerprint"] + np.where(df["verified"], "", " UNVERIFIED")
     if flagged:
         out["flag"] = df["flag"]
     return out
+
+
+def board_legend(board: TaskBoard) -> list[str]:
+    """The sentences that say what a board's ranks, cells and item set are."""
+    set_level = _is_set(board.primary)
+    test = ("its bootstrap CI lies wholly on the better side; a set-level metric" if set_level
+            else "two-sided paired Wilcoxon signed-rank test over the board's items, alpha 0.05")
+    cells = ("mean over all the board's items, a failed or missing item counting as 0 (the worst score "
+             "on the board for a lower-is-better metric) [95% percentile bootstrap CI over items]; "
+             "set-level metrics: the value over the whole output set [95% bootstrap CI]")
+    scope = (f"the task's full split ({board.n_items} items)" if board.full_split
+             else f"{board.n_items} items of --limit runs (no run covers the full split)")
+    lines = [f"Items: {scope}; `coverage` = items scored / items asked.",
+             f"Ranked by `{board.primary}`: rank = 1 + the number of models significantly better ({test}); "
+             f"`=` marks a rank number shared with another row. Cells: {cells}."]
+    lines += board.notes
+    warnings = sorted({str(w) for c in board.table.columns if c.endswith("_warning")
+                       for w in board.table[c].dropna()}) if not board.table.empty else []
+    lines += [f"Warning: {w}" for w in warnings]
+    return lines
 
 
 def render(boards: list[TaskBoard], *, fmt: str = "md") -> str:
@@ -208,6 +387,8 @@ def render(boards: list[TaskBoard], *, fmt: str = "md") -> str:
         payload = []
         for b in boards:
             payload.append({"task": b.task, "primary_metric": b.primary, "metrics": b.metrics,
+                            "items": b.n_items, "full_split": b.full_split,
+                            "significance_possible": b.significance_possible, "notes": board_legend(b),
                             "ranked": json.loads(b.table.drop(columns=["path"], errors="ignore").to_json(orient="records")),
                             "flagged": json.loads(b.flagged.drop(columns=["path"], errors="ignore").to_json(orient="records"))})
         return json.dumps(payload, indent=2)
@@ -229,16 +410,10 @@ def render(boards: list[TaskBoard], *, fmt: str = "md") -> str:
     parts = []
     for b in boards:
         parts.append(f"## {b.task}\n")
-        set_level = b.primary in METRICS and METRICS.get(b.primary).aggregate == "set"
-        test = ("its bootstrap CI lies wholly on the better side; a set-level metric" if set_level
-                else "paired Wilcoxon over shared items, alpha 0.05")
-        cells = ("value over the whole set [95% bootstrap CI] for set-level metrics, else mean over items "
-                 "[95% bootstrap CI]" if set_level else "mean over items [95% bootstrap CI]")
-        parts.append(f"Ranked by `{b.primary}`: rank = 1 + the number of models significantly better ({test}); "
-                     f"`=` marks a shared rank. Cells: {cells}.\n")
-        parts.append(display_frame(b).to_markdown(index=False) if not b.table.empty else "(no runs)")
+        parts.append("\n\n".join(board_legend(b)) + "\n")
+        parts.append(display_frame(b).to_markdown(index=False) if not b.table.empty else "(no ranked runs)")
         if not b.flagged.empty:
-            parts.append("\nNot ranked with the above (not comparable):\n")
+            parts.append("\nNot ranked with the above (not comparable, or nothing scored):\n")
             parts.append(display_frame(b, flagged=True).to_markdown(index=False))
         parts.append("")
     return "\n".join(parts)

@@ -66,7 +66,7 @@ function drawScatter(id) {
 
 
 def leaderboard_html(boards: list["TaskBoard"]) -> str:
-    from .leaderboard import display_frame
+    from .leaderboard import board_legend, display_frame
 
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>MuseBench leaderboard</title>",
              "<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}"
@@ -74,14 +74,15 @@ def leaderboard_html(boards: list["TaskBoard"]) -> str:
              "th{background:#f3f3f3}.charts{display:flex;flex-wrap:wrap;gap:8px}"
              ".flag{color:#a33}</style>",
              f"<script>{_SCATTER_JS}</script></head><body><h1>MuseBench leaderboard</h1>",
-             "<p>Cells: mean over items [95% bootstrap CI]; for set-level metrics (e.g. Frechet distances) "
-             "the value over the whole set [95% bootstrap CI]. Rank = 1 + the number of models significantly "
-             "better on the primary metric (paired Wilcoxon signed-rank test over shared items, alpha 0.05; for "
-             "a set-level metric: a CI wholly on the better side); a rank marked <b>=</b> is shared.</p>"]
+             "<p>Each board says which items it compares, what its cells hold and how it ranks; a rank "
+             "marked <b>=</b> is a rank number shared with another row.</p>"]
     for k, b in enumerate(boards):
-        parts.append(f"<h2>{html.escape(b.task)}</h2><p>Ranked by <code>{html.escape(b.primary)}</code>.</p>")
+        parts.append(f"<h2>{html.escape(b.task)}</h2>")
+        parts += [f"<p>{html.escape(line)}</p>" for line in board_legend(b)]
         if b.table.empty:
-            parts.append("<p>(no comparable runs)</p>")
+            parts.append("<p>(no ranked runs)</p>")
+            if not b.flagged.empty:
+                parts.append(display_frame(b, flagged=True).to_html(index=False, escape=True, border=0))
             continue
         parts.append(display_frame(b).to_html(index=False, escape=True, border=0))
         if not b.flagged.empty:

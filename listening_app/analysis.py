@@ -195,8 +195,24 @@ def metric_agreement(board: pd.DataFrame, *, question: str) -> pd.DataFrame:
     for col in [c for c in board.columns if c.startswith("metric:") and not c.endswith(":ci")]:
         sub = sys_rows[[f"{question}_mos", col]].dropna()
         rho = float(stats.spearmanr(sub.iloc[:, 0], sub.iloc[:, 1]).statistic) if len(sub) >= 3 else float("nan")
-        out.append({"metric": col.split(":", 1)[1], "n_systems": len(sub), "spearman_rho": rho})
-    return pd.DataFrame(out, columns=["metric", "n_systems", "spearman_rho"])
+        out.append({"metric": col.split(":", 1)[1], "n_systems": len(sub), "spearman_rho": rho,
+                    "caveat": spearman_caveat(len(sub))})
+    return pd.DataFrame(out, columns=["metric", "n_systems", "spearman_rho", "caveat"])
+
+
+#: fewer systems than this and a Spearman correlation cannot be significant at 0.05 (exact p >= 2/n!)
+MIN_SYSTEMS_FOR_SPEARMAN = 5
+
+
+def spearman_caveat(n_systems: int) -> str:
+    """The caveat shown beside a Spearman correlation over ``n_systems`` systems ("" when none)."""
+    if n_systems >= MIN_SYSTEMS_FOR_SPEARMAN:
+        return ""
+    import math
+
+    floor = 2.0 / math.factorial(max(n_systems, 1))
+    return (f"only {n_systems} systems: even a perfect ordering has exact two-sided p = 2/{n_systems}! = "
+            f"{floor:.3g} >= 0.05, so this rho cannot be significant; it needs >= {MIN_SYSTEMS_FOR_SPEARMAN} systems")
 
 
 @dataclass
@@ -247,7 +263,9 @@ def format_mos(mos: pd.DataFrame, ranks: pd.DataFrame) -> str:
             rk = ranks[(ranks["question"] == q) & (ranks["condition"] == r.condition)]
             rank = int(rk["rank"].iloc[0]) if len(rk) else 0
             tied = rk["tied_with"].iloc[0] if len(rk) else ""
-            mark = "=" if tied else " "
+            # "=" as on every MuseBench board: a rank number another row shares (not "ties with someone")
+            shared = ranks[(ranks["question"] == q) & (ranks["rank"] == rank)]
+            mark = "=" if len(shared) > 1 else " "
             ci = f"[{r.ci_low:.2f}, {r.ci_high:.2f}]" if np.isfinite(r.ci_low) else "[n/a]"
             lines.append(f"  {rank:>4}{mark}  {r.condition:<28} {r.mos:>5.2f}  {ci:<15} {r.n:>5} {r.n_raters:>6}  {tied}")
     return "\n".join(lines)

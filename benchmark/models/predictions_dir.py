@@ -31,6 +31,14 @@ class PredictionsDirectory:
         self._digest: str | None = None
         return str(self.directory)
 
+    @staticmethod
+    def _label(name: str | None) -> dict[str, str]:
+        """``{"name": name}`` when the submission is named (``--param name=...``): its leaderboard
+        label; unnamed submissions are labelled ``predictions:<folder>``."""
+        if name is None or str(name) == "":
+            return {}
+        return {"name": str(name)}
+
     def load(self) -> None:
         if not self.directory.is_dir():
             raise MissingDataError(f"{self.directory}: predictions directory not found")

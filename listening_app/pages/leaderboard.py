@@ -24,11 +24,13 @@ view = board[["condition", "kind", f"{q}_rank", f"{q}_mos", f"{q}_ci_low", f"{q}
               f"{q}_tied_with"] + [c for c in board.columns if c.startswith("metric:")]]
 view = view.rename(columns={f"{q}_rank": "rank", f"{q}_mos": "MOS", f"{q}_ci_low": "CI low", f"{q}_ci_high": "CI high",
                             f"{q}_n": "ratings", f"{q}_tied_with": "tied with (not significant)"})
-view["rank"] = [f"{int(r)}=" if t else f"{int(r)}" if np.isfinite(r) else "" for r, t in
-                zip(view["rank"], view["tied with (not significant)"])]
+shared = view["rank"].duplicated(keep=False)
+view["rank"] = ["" if not np.isfinite(r) else f"{int(r)}=" if s else f"{int(r)}" for r, s in
+                zip(view["rank"], shared)]
 st.dataframe(view, hide_index=True, key="lb_table")
 st.caption("Rank = 1 + the number of conditions significantly better (Mann-Whitney U, Holm-corrected, "
-           "alpha 0.05); '=' marks a rank shared with conditions that do not differ significantly. "
+           "alpha 0.05); '=' marks a rank number another row shares (as on every MuseBench board); "
+           "'tied with' lists the conditions that do not differ significantly. "
            "95 % Student-t intervals over ratings of raters kept by screening.")
 agree = A.metric_agreement(board, question=q)
 if len(agree):

@@ -36,9 +36,9 @@ class AudioPredictions(PredictionsDirectory, GenerationModel):
     suffixes = AUDIO_SUFFIXES
     file_kind = "audio"
 
-    def __init__(self, *, path: str | os.PathLike | None = None, device: str = "auto"):
+    def __init__(self, *, path: str | os.PathLike | None = None, name: str | None = None, device: str = "auto"):
         directory = self._set_directory(path)
-        super().__init__(device="cpu", path=directory)
+        super().__init__(device="cpu", path=directory, **self._label(name))
 
     def generate(self, n: int, seconds: float, *, seed_audio: np.ndarray | None = None,
                  sample_rate: int, rng: np.random.Generator, context: Context | None = None) -> list[np.ndarray]:

@@ -28,6 +28,8 @@ class MidiPredictions(PredictionsDirectory, TranscriptionModel):
         Directory holding one MIDI file per item, named by item id.
     sustain_pedal : bool
         Extend note offsets by the files' sustain pedal (CC64) when reading (default False).
+    name : str, optional
+        The submission's label on the leaderboard (default ``predictions:<folder name>``).
     """
 
     name: ClassVar[str] = "predictions"
@@ -38,10 +40,10 @@ class MidiPredictions(PredictionsDirectory, TranscriptionModel):
     file_kind = "MIDI"
 
     def __init__(self, *, path: str | os.PathLike | None = None, sustain_pedal: bool = False,
-                 device: str = "auto"):
+                 name: str | None = None, device: str = "auto"):
         directory = self._set_directory(path)
         super().__init__(device="cpu" if device == "auto" else device, path=directory,
-                         sustain_pedal=bool(sustain_pedal))
+                         sustain_pedal=bool(sustain_pedal), **self._label(name))
         self.sustain_pedal = bool(sustain_pedal)
 
     def transcribe(self, audio: np.ndarray, *, sample_rate: int, context: Context) -> Notes:

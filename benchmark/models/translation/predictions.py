@@ -35,9 +35,9 @@ class AudioPredictions(PredictionsDirectory, TranslationModel):
     suffixes = AUDIO_SUFFIXES
     file_kind = "audio"
 
-    def __init__(self, *, path: str | os.PathLike | None = None, device: str = "auto"):
+    def __init__(self, *, path: str | os.PathLike | None = None, name: str | None = None, device: str = "auto"):
         directory = self._set_directory(path)
-        super().__init__(device="cpu" if device == "auto" else device, path=directory)
+        super().__init__(device="cpu" if device == "auto" else device, path=directory, **self._label(name))
 
     def translate(self, audio: np.ndarray, *, sample_rate: int, target_domain: str,
                   context: Context) -> tuple[np.ndarray, int]:
