@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 import json
 
-TRAINABLE = ("lstm", "fc-lstm", "conv-lstm", "stacked-lstm", "bilinear-lstm")
+TRAINABLE = ("lstm", "fc-lstm", "conv-lstm", "stacked-lstm", "bilinear-lstm", "umt")
+UMT_DOMAINS = "piano,violin,flute,strings"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,11 +40,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--results-dir", help="results folder for the default --output")
     p.add_argument("--data-dir", help="root of the training dataset (default: registered or cache dir)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    u = p.add_argument_group("umt (Universal Music Translation Network; of the options above only --seed, --device, "
+                             "--threads, --dtype, --output, --results-dir, --no-progress and --json apply)")
+    u.add_argument("--size", choices=["tiny", "paper"], default="tiny",
+                   help="umt: network sizes, tiny (8 kHz, trains on a CPU) or paper (16 kHz, the paper's; a GPU's job)")
+    u.add_argument("--domains", default=UMT_DOMAINS,
+                   help=f"umt: comma-separated synthetic training domains (default {UMT_DOMAINS}; clarinet is refused: "
+                        "it is the unseen domain)")
+    u.add_argument("--steps", type=int, default=4000,
+                   help="umt: total optimizer steps; a rerun with the same settings resumes up to this many (default 4000)")
+    u.add_argument("--checkpoint-every", type=int, default=200,
+                   help="umt: steps between checkpoints and resume states (default 200)")
+    u.add_argument("--restart", action="store_true", help="umt: ignore an existing resume state and start over")
     p.add_argument("--json", action="store_true", help="print the checkpoint config as JSON")
     p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.model == "umt":
+        from ..training.umt import main_cli
+
+        return main_cli(args)
     from ..paths import results_home
     from ..training import TrainConfig, train
 
