@@ -43,6 +43,21 @@ class Registry(Generic[T]):
         self.entry_point_group = entry_point_group
         self._entries: dict[str, T | str] = {}
         self._entry_points_loaded = entry_point_group is None
+        self._sources: list = []
+
+    def add_source(self, source) -> None:
+        """Add a callable returning ``{name: target}``, consulted anew on every lookup (for entries
+        that live in user files, such as datasets added with ``musebench datasets add``).
+        Registered and entry-point entries take precedence."""
+        self._sources.append(source)
+
+    def _dynamic(self) -> dict[str, T | str]:
+        out: dict[str, T | str] = {}
+        for source in self._sources:
+            for name, target in source().items():
+                if name not in self._entries:
+                    out.setdefault(name, target)
+        return out
 
     def register(self, name: str, target: T | str | None = None, *, replace: bool = False):
         """Register ``target`` (an object or a lazy ``"module:attr"`` string) under ``name``.
@@ -73,7 +88,10 @@ class Registry(Generic[T]):
         """Return the entry called ``name``, importing it if it is lazy."""
         self._load_entry_points()
         if name not in self._entries:
-            raise UnknownNameError(self.kind, name, self._entries)
+            dynamic = self._dynamic() if self._sources else {}
+            if name in dynamic:
+                return dynamic[name]  # type: ignore[return-value]
+            raise UnknownNameError(self.kind, name, {**self._entries, **dynamic})
         target = self._entries[name]
         if isinstance(target, str):
             target = import_target(target)
@@ -82,11 +100,11 @@ class Registry(Generic[T]):
 
     def names(self) -> list[str]:
         self._load_entry_points()
-        return sorted(self._entries)
+        return sorted({*self._entries, *(self._dynamic() if self._sources else {})})
 
     def __contains__(self, name: object) -> bool:
         self._load_entry_points()
-        return name in self._entries
+        return name in self._entries or (bool(self._sources) and name in self._dynamic())
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())

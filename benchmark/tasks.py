@@ -106,8 +106,33 @@ def _all_tasks(directory: str) -> dict[str, Task]:
     return tasks
 
 
-def all_tasks() -> dict[str, Task]:
+def builtin_tasks() -> dict[str, Task]:
+    """The shipped tasks (or those under ``$MUSEBENCH_TASKS``)."""
     return dict(_all_tasks(str(tasks_dir())))
+
+
+def user_tasks_dir() -> Path:
+    """Tasks written by ``musebench datasets add``: ``tasks/`` beside the user config file."""
+    from .paths import config_file
+
+    return config_file().parent / "tasks"
+
+
+def clear_task_cache() -> None:
+    """Forget parsed task files (after ``datasets add`` wrote one)."""
+    _all_tasks.cache_clear()
+
+
+def all_tasks() -> dict[str, Task]:
+    """The shipped tasks plus the user's own (``datasets add``); a name defined twice is an error."""
+    tasks = builtin_tasks()
+    user = user_tasks_dir()
+    if user.is_dir() and any(user.glob("*.yaml")):
+        for name, task in _all_tasks(str(user)).items():
+            if name in tasks:
+                raise ConfigError(f"{task.path}: task name {name!r} is also defined in {tasks[name].path}")
+            tasks[name] = task
+    return tasks
 
 
 def get_task(name: str) -> Task:

@@ -2,7 +2,8 @@
 
 - ``isolated_env`` (autouse): every test runs with ``MUSEBENCH_DATA``, ``MUSEBENCH_CONFIG`` and
   ``MUSEBENCH_RESULTS`` pointing into its own ``tmp_path`` and no ``MUSEBENCH_SYNTH_ROOT``, so
-  no test reads or writes the user's data, config or ``./results``.
+  no test reads or writes the user's data, config or ``./results``; ``MUSEBENCH_AUTO_PREPARE=0``
+  so that a missing synth dataset is an error rather than a silent 10-s build.
 - ``synth_root`` (session): the full ``synth`` dataset prepared once per test session into
   ``$MUSEBENCH_DATA/synth`` of a temporary directory (about 6-10 s); returns that root ``Path``
   (treat it as read-only; copy it to modify files). Build a dataset on it with
@@ -25,6 +26,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("MUSEBENCH_CONFIG", str(tmp_path / "musebench-config" / "datasets.json"))
     monkeypatch.setenv("MUSEBENCH_RESULTS", str(tmp_path / "musebench-results"))
     monkeypatch.delenv("MUSEBENCH_SYNTH_ROOT", raising=False)
+    monkeypatch.setenv("MUSEBENCH_AUTO_PREPARE", "0")  # tests that want it set it to 1
     return tmp_path
 
 

@@ -296,7 +296,9 @@ def test_cli_list(monkeypatch, capsys, synth_root):
     assert code == 0
     row = next(line for line in out.splitlines() if line.startswith("synth "))
     assert "train 32, validation 6, test 8" in row and "not prepared" in row
-    assert "synth citation: MuseBench synth" in out and "GPL-2" in out
+    assert "synth citation" not in out  # citations and licences are on `datasets show NAME`
+    code, out, _ = run_cli(["datasets", "show", "synth"], monkeypatch, capsys)
+    assert code == 0 and "MuseBench synth" in out and "GPL-2" in out
     code, out, _ = run_cli(["datasets", "list", "--json"], monkeypatch, capsys)
     row = next(r for r in json.loads(out) if r["name"] == "synth")
     assert row["sizes"] == SPLIT_SIZES and not row["prepared"] and not row["note"]
@@ -326,11 +328,17 @@ def test_cli_verify_and_prepare_a_damaged_copy(synth_copy, monkeypatch, capsys):
     code, out, _ = run_cli(["datasets", "verify", "synth", "--quiet", "--data-dir", str(synth_copy)],
                            monkeypatch, capsys)
     assert code == 1
-    assert out.splitlines()[:3] == [
-        f"{synth_copy / 'piano/validation/piano-validation-001.mid'}: missing",
-        f"{wav}: checksum differs from the manifest",
+    assert out.splitlines()[:5] == [
+        "1 missing:",
+        f"  {synth_copy / 'piano/validation/piano-validation-001.mid'}",
+        "1 changed (checksum or size differs from the manifest):",
+        f"  {wav}",
         f"synth: 184 files checked under {synth_copy}: FAILED (1 missing, 1 changed)",
     ]
+    code, out, _ = run_cli(["datasets", "verify", "synth", "--quiet", "--all", "--data-dir", str(synth_copy)],
+                           monkeypatch, capsys)
+    assert out.splitlines()[:2] == [f"{synth_copy / 'piano/validation/piano-validation-001.mid'}: missing",
+                                    f"{wav}: checksum differs from the manifest"]
     code, out, _ = run_cli(["datasets", "prepare", "synth", "--quiet", "--data-dir", str(synth_copy)],
                            monkeypatch, capsys)
     assert code == 0 and out == f"synth: prepared under {synth_copy} (184 files verified)\n"

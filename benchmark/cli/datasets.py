@@ -27,6 +27,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_list)
 
+    p = sub.add_parser("show", help="one dataset: splits, state, parameters, licence and citation",
+                       description="Show one dataset: title, splits and sizes, local root and state, its "
+                                   "parameters, where its split comes from, licence, homepage and citation.")
+    p.add_argument("name", help="dataset name")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser(
+        "add", help="make a dataset and a task from your own folder of audio + MIDI",
+        description="Scan DIR for audio files (wav, flac, mp3, ogg, ...) each with a MIDI file of the same stem "
+                    "(x.wav + x.mid or x.midi), in one folder or in subfolders. Splits come from a CSV with a "
+                    "`split` column (MAESTRO style), or from top-level folders named train/validation/test; "
+                    "otherwise every item is in test. Freeze the items in a manifest (sha256 and size of every "
+                    "file, durations, programs and drum flags read from the MIDI) in the MuseBench config folder, "
+                    "register NAME, and write a transcription task NAME with the standard metrics (multi-"
+                    "instrument ones when the MIDI has several programs or drums). Then `musebench run --task "
+                    "NAME --model M`, `leaderboard --task NAME`, `datasets verify NAME` and `check` work.",
+        epilog="Problems (audio without MIDI, MIDI without audio, unreadable files, duplicate stems) are one line "
+               "each; the items are skipped and listed in a summary, or the command fails with --strict. Exit "
+               "0 when the dataset was added (even with skipped items), 2 when nothing was written.")
+    p.add_argument("name", help="name of the new dataset and task (lower-case letters, digits, - _ .)")
+    p.add_argument("dir", metavar="DIR", help="folder of your audio (+ MIDI) files")
+    p.add_argument("--family", choices=("transcription", "generation"), default="transcription",
+                   help="transcription (audio + MIDI pairs, default) or generation (audio alone: a reference "
+                        "set for the generation metrics)")
+    p.add_argument("--strict", action="store_true", help="fail on the first problem instead of skipping it")
+    p.add_argument("--update", action="store_true",
+                   help="freeze a changed folder anew (new fingerprint; old results become another data version)")
+    p.add_argument("--task-yaml", metavar="PATH",
+                   help="write the task YAML to PATH for you to edit (run it with --task PATH) instead of "
+                        "registering task NAME")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_add)
+
     p = sub.add_parser("prepare", help="build a dataset MuseBench can make itself (e.g. synth)",
                        description="Build a dataset that MuseBench can make itself (e.g. synth) into its "
                                    "root, skipping files already present with the right checksum, then "
@@ -46,14 +80,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_download)
 
     p = sub.add_parser("verify", help="check a local copy against the shipped manifest",
-                       description="Re-hash every file the manifest lists; print each missing, changed or "
-                                   "extra file on its own line, then the fingerprint of each split. "
+                       description="Re-hash every file the manifest lists; print a summary (counts of missing, "
+                                   "changed, unusable and extra files, and the first ten paths of each; every "
+                                   "path with --all), then the fingerprint of each split. "
                                    "Exit 0 when nothing is missing or changed, 1 otherwise.")
     p.add_argument("name", help="dataset name")
     p.add_argument("--data-dir", metavar="DIR", help="root of the dataset (default: its resolved root)")
     p.add_argument("--split", metavar="S", help="check only this split")
-    p.add_argument("--param", metavar="KEY=VALUE", action="append", default=[],
-                   help="dataset parameter for the fingerprints, e.g. variant=ensemble (repeatable)")
+    p.add_argument("--dataset-param", "--param", dest="param", metavar="KEY=VALUE", action="append", default=[],
+                   help="dataset parameter for the fingerprints, e.g. sustain_pedal=true (repeatable; the same "
+                        "values as a task's dataset_params give the task's fingerprint)")
+    p.add_argument("--task", metavar="TASK", help="use the dataset parameters of this task (so the fingerprints "
+                                                  "printed are the ones its results carry)")
+    p.add_argument("--all", action="store_true", help="print every missing, changed or extra path")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_verify)
 
@@ -66,6 +105,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 # ---- helpers --------------------------------------------------------------------------------
+SUMMARY_PATHS = 10
+
+
+def summary_lines(report, *, limit: int = SUMMARY_PATHS) -> list[str]:
+    """Counts of missing, changed, unusable and extra files, with the first ``limit`` paths of each."""
+    groups = [("missing", report.missing), ("changed (checksum or size differs from the manifest)", report.changed),
+              ("unusable", [f"{rel} ({why})" for rel, why in getattr(report, "problems", [])]),
+              ("extra (not in the manifest)", report.extra)]
+    out = []
+    for label, paths in groups:
+        if not paths:
+            continue
+        out.append(f"{len(paths)} {label}" + (f"; the first {limit}:" if len(paths) > limit else ":"))
+        out += [f"  {report.root / p}" for p in paths[:limit]]
+        if len(paths) > limit:
+            out.append(f"  ... {len(paths) - limit} more (--all lists every path)")
+    return out
+
+
 def _params(pairs: list[str]) -> dict[str, str]:
     from ..errors import ConfigError
 
@@ -151,13 +209,76 @@ def cmd_list(args: argparse.Namespace) -> int:
         print()
         for r in notes:
             print(f"{r['name']}: {r['note']}")
-    for r in rows:
-        print()
-        print(f"{r['name']} license: {r['license'] or '(none stated)'}")
-        citation = (r["citation"] or "(no citation)").strip().splitlines()
-        print(f"{r['name']} citation: {citation[0]}")
-        for line in citation[1:]:
-            print(f"  {line}")
+    print()
+    print("Citation, licence and parameters of one dataset: musebench datasets show NAME")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from ..datasets import DATASETS
+
+    DATASETS.get(args.name)  # unknown names fail with suggestions
+    info = _describe(args.name)
+    cls = DATASETS.get(args.name)
+    info["title"] = getattr(cls, "title", "") or args.name
+    info["homepage"] = getattr(cls, "homepage", "")
+    info["params"] = dict(getattr(cls, "default_params", {}) or {})
+    info["param_choices"] = {k: list(v) for k, v in (getattr(cls, "param_choices", {}) or {}).items()}
+    try:
+        info["split_source"] = cls().describe().get("split_source", "")
+    except Exception:  # noqa: BLE001 - shown as empty; `list` reports the problem
+        info["split_source"] = ""
+    if args.json:
+        print(json.dumps(info, indent=2, sort_keys=True, default=str))
+        return 0
+    state = ", ".join(k for k in STATES if info[k]) or ("not found" if info["note"] else "not prepared")
+    print(f"{info['name']}: {info['title']}")
+    print(f"  splits:     " + ", ".join(f"{s} {info['sizes'].get(s, '?')}" for s in info["splits"]))
+    if info["split_source"]:
+        print(f"  split from: {info['split_source']}")
+    print(f"  root:       {info['root'] or '-'} ({state})")
+    if info["note"]:
+        print(f"  note:       {info['note']}")
+    if info["params"]:
+        params = []
+        for key, default in sorted(info["params"].items()):
+            choices = info["param_choices"].get(key)
+            params.append(f"{key}={default!r}" + (f" (one of {', '.join(repr(c) for c in choices)})" if choices else ""))
+        print("  parameters: " + "; ".join(params) + "  (set with --dataset-param KEY=VALUE or a task's dataset_params)")
+    print(f"  licence:    {info['license'] or '(none stated)'}")
+    if info["homepage"]:
+        print(f"  homepage:   {info['homepage']}")
+    citation = (info["citation"] or "").strip()
+    if citation:
+        print("  citation:")
+        for line in citation.splitlines():
+            print(f"    {line}")
+    return 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from ..datasets.own import add_dataset
+
+    result = add_dataset(args.name, args.dir, family=args.family, strict=args.strict, update=args.update,
+                         task_yaml_path=args.task_yaml, progress=not args.quiet)
+    scan = result.scan
+    sizes = ", ".join(f"{s} {n}" for s, n in scan.split_sizes().items())
+    verb = {"added": "added", "updated": "updated", "unchanged": "unchanged (already added)"}[result.status]
+    print(f"{args.name}: {verb}: {len(scan.items)} item(s) from {scan.root} ({sizes}; splits from {scan.split_source})")
+    if scan.problems:
+        print(f"{args.name}: skipped {len(scan.problems)} problem(s):")
+        for problem in scan.problems:
+            print(f"  {problem}")
+    print(f"{args.name}: manifest {result.manifest_path}")
+    for split, fp in result.fingerprints.items():
+        print(f"{args.name} {split} fingerprint: {fp}")
+    if args.task_yaml:
+        print(f"{args.name}: task YAML written to {result.task_path}; run it with "
+              f"`musebench run --task {result.task_path} --model MODEL`")
+    else:
+        kind = "generation" if args.family == "generation" else "transcription"
+        print(f"{args.name}: {kind} task {args.name} ({result.task_path}); next: "
+              f"`musebench run --task {args.name} --model MODEL`")
     return 0
 
 
@@ -195,11 +316,22 @@ def cmd_download(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from ..errors import MuseBenchError
 
-    ds = _dataset(args.name, args.data_dir, _params(args.param))
+    params: dict[str, Any] = {}
+    if args.task:
+        from ..tasks import get_task
+
+        task = get_task(args.task)
+        if task.dataset != args.name:
+            from ..errors import ConfigError
+
+            raise ConfigError(f"--task {args.task}: that task is on dataset {task.dataset!r}, not {args.name!r}")
+        params.update(task.dataset_params)
+    params.update(_params(args.param))
+    ds = _dataset(args.name, args.data_dir, params)
     if args.split:
         ds.check_split(args.split)
     report = ds.verify(split=args.split, progress=not args.quiet)
-    for line in report.lines():
+    for line in (report.lines() if args.all else summary_lines(report)):
         print(line)
     status = "ok" if report.ok else f"FAILED ({len(report.missing)} missing, {len(report.changed)} changed)"
     print(f"{ds.name}: {report.checked} files checked under {report.root}: {status}"

@@ -16,6 +16,16 @@ DATASETS.register("nsynth", "benchmark.datasets.nsynth:NSynth")
 DATASETS.register("synth-pairs", "benchmark.datasets.synth_pairs:SynthPairs")
 
 
+def _own_datasets() -> dict:
+    """Datasets added with ``musebench datasets add`` (see :mod:`benchmark.datasets.own`)."""
+    from .own import registry_source
+
+    return registry_source()
+
+
+DATASETS.add_source(_own_datasets)
+
+
 def get_dataset(name: str, **kwargs) -> Dataset:
     """Instantiate the dataset registered as ``name``."""
     return DATASETS.get(name)(**kwargs)

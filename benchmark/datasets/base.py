@@ -253,6 +253,23 @@ class Dataset(ABC):
         except (json.JSONDecodeError, ConfigError):
             return False
 
+    # ---- embedded data ----------------------------------------------------------------
+    def prepare_if_missing(self, missing: list[Path], split: str) -> None:
+        """Build data MuseBench makes itself (``prepare``) when files of ``split`` are missing or
+        the split is not verified, with a one-line notice on stderr. Datasets without ``prepare``
+        leave the report of what is missing to the caller, as does ``MUSEBENCH_AUTO_PREPARE=0``."""
+        import sys
+
+        if os.environ.get("MUSEBENCH_AUTO_PREPARE", "1") == "0" or (not missing and self.is_verified(split)):
+            return
+        prepare = getattr(self, "prepare", None)
+        if prepare is None:
+            return
+        why = f"{len(missing)} file(s) missing" if missing else "not verified"
+        print(f"{self.name}: not prepared under {self.root} ({why}); preparing it now (deterministic, "
+              f"built from the shipped manifest) ...", file=sys.stderr, flush=True)
+        prepare(progress=sys.stderr.isatty())
+
     # ---- description ----------------------------------------------------------------
     def describe(self) -> dict[str, Any]:
         manifest = self.manifest()

@@ -626,6 +626,8 @@ class SynthDataset(Dataset):
             out.append(Item(id=iid, dataset=self.name, audio_path=files["audio"], files=files,
                             metadata={"split": split, **entry["metadata"]}))
         missing = [p for it in out for p in it.files.values() if not p.is_file()]
+        self.prepare_if_missing(missing, split)
+        missing = [p for it in out for p in it.files.values() if not p.is_file()]
         if missing:
             raise MissingDataError(f"dataset 'synth' is not prepared under {root} ({len(missing)} file(s) missing, "
                                    f"e.g. {missing[0]}); {_prepare_hint()}")

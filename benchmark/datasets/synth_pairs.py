@@ -245,6 +245,8 @@ class SynthPairs(Dataset):
         """
         items = items_from_manifest(self, split, audio_role="audio")
         missing = [p for it in items for p in it.files.values() if not p.is_file()]
+        self.prepare_if_missing(missing, split)
+        missing = [p for it in items for p in it.files.values() if not p.is_file()]
         if missing:
             raise MissingDataError(f"dataset 'synth-pairs' is not prepared under {self.root} ({len(missing)} "
                                    f"file(s) missing, e.g. {missing[0]}); {_prepare_hint()}")

@@ -64,7 +64,7 @@ class GenerationParams:
     seconds: float = 5.0
     seed_seconds: float = 3.0
     n_clips: int = 16
-    train_split: str = "train"
+    train_split: str | None = "train"
     embeddings: dict[str, str] = field(default_factory=dict)
     window_seconds: float = 1.0
     hop_seconds: float = 0.25
@@ -148,8 +148,11 @@ class GenerationFamily(Family):
                             lambda: load_audio(item.audio_path, sample_rate=sample_rate)[0])
 
     def train_items(self, *, task: Task, dataset: Dataset) -> list[Item]:
-        """The items of the task's training split (what memorization is checked against)."""
+        """The items of the task's training split (what memorization is checked against); none when
+        the task sets ``train_split: null`` (a reference set without training data)."""
         p = GenerationParams.from_task(task)
+        if p.train_split is None:
+            return []
         dataset.check_split(p.train_split)
         return self._cached(("train_items", self._dataset_key(dataset), p.train_split),
                             lambda: dataset.items(p.train_split))
