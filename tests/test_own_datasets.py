@@ -247,3 +247,17 @@ def test_verify_summary_caps_each_list_at_ten_paths(synth_root, tmp_path, capsys
     assert lines[11] == "  ... 2 more (--all lists every path)"
     code, out, _ = run_cli(["datasets", "verify", "synth", "--data-dir", str(copy), "--quiet", "--all"], capsys)
     assert sum(line.endswith(": missing") for line in out.splitlines()) == 12
+
+
+def test_tasks_lists_every_metric_and_show_gives_the_dataset_parameters(capsys):
+    code, out, _ = run_cli(["tasks", "--family", "transcription"], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    k = next(i for i, line in enumerate(lines) if line.startswith("maestro-v3 "))
+    assert "maestro-v3[sustain_pedal=True]/test  primary onset_f1" in lines[k]
+    assert lines[k + 1].split("metrics: ")[1] == ", ".join(get_task("maestro-v3").metrics)
+    code, out, _ = run_cli(["tasks", "show", "guitarset"], capsys)
+    assert code == 0
+    assert "  dataset params: audio='mic', held_out_player='05' (dataset default), program=25 (dataset default), " \
+           "split_scheme='mt3'" in out
+    assert "  metric params:  offset_min_tolerance=0.05, offset_ratio=0.2, onset_tolerance=0.05" in out

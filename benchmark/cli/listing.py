@@ -5,13 +5,27 @@ import argparse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("tasks", help="list tasks", description="List the task definitions in tasks/.")
+    p = sub.add_parser("tasks", help="list tasks (`tasks show NAME` for one)",
+                       description="List the task definitions (shipped, and your own from `datasets add`): "
+                                   "version, family, dataset with its parameters and split, primary metric, "
+                                   "and every metric.")
     p.add_argument("--family", help="only this family (transcription, translation, generation)")
     p.set_defaults(func=tasks_main)
+    tsub = p.add_subparsers(dest="tasks_command", metavar="SUBCOMMAND")
+    s = tsub.add_parser("show", help="one task in full", description="Show one task in full: description, "
+                        "dataset and parameters (with the dataset's defaults), split, sample rate, metrics, "
+                        "metric parameters, file and sha256.")
+    s.add_argument("name", help="task name or path to a task YAML")
+    s.set_defaults(func=task_show_main)
     p = sub.add_parser("models", help="list models", description="List registered models per task family "
                        "(built-in and from the musebench.models entry point group).")
     p.add_argument("--family", help="only this family")
     p.set_defaults(func=models_main)
+
+
+def _dataset_label(task) -> str:
+    params = ",".join(f"{k}={v}" for k, v in sorted(task.dataset_params.items()))
+    return f"{task.dataset}[{params}]" if params else task.dataset
 
 
 def tasks_main(args: argparse.Namespace) -> int:
@@ -20,8 +34,35 @@ def tasks_main(args: argparse.Namespace) -> int:
     rows = [t for t in all_tasks().values() if args.family in (None, t.family)]
     width = max((len(t.name) for t in rows), default=4)
     for t in sorted(rows, key=lambda t: (t.family, t.name)):
-        print(f"{t.name:<{width}}  v{t.version}  {t.family:<13} {t.dataset}/{t.split}  "
-              f"{', '.join(t.metrics[:4])}{' ...' if len(t.metrics) > 4 else ''}")
+        print(f"{t.name:<{width}}  v{t.version}  {t.family:<13} {_dataset_label(t)}/{t.split}  primary {t.primary}")
+        print(f"{'':<{width}}  metrics: {', '.join(t.metrics)}")
+    return 0
+
+
+def task_show_main(args: argparse.Namespace) -> int:
+    from ..datasets import DATASETS
+    from ..tasks import get_task
+
+    t = get_task(args.name)
+    defaults: dict = {}
+    try:
+        defaults = dict(getattr(DATASETS.get(t.dataset), "default_params", {}) or {})
+    except Exception:  # noqa: BLE001 - an unavailable dataset still shows the task
+        pass
+    print(f"{t.name} v{t.version} ({t.family})")
+    if t.description:
+        print(f"  {t.description}")
+    print(f"  dataset:        {t.dataset}, split {t.split}")
+    params = {**defaults, **t.dataset_params}
+    if params:
+        print("  dataset params: " + ", ".join(
+            f"{k}={v!r}" + ("" if k in t.dataset_params else " (dataset default)") for k, v in sorted(params.items())))
+    print(f"  sample rate:    {t.sample_rate or 'the model’s own'}")
+    print(f"  primary metric: {t.primary}")
+    print(f"  metrics:        {', '.join(t.metrics)}")
+    if t.params:
+        print("  metric params:  " + ", ".join(f"{k}={v!r}" for k, v in sorted(t.params.items())))
+    print(f"  file:           {t.path} (sha256 {t.yaml_sha256[:12]})")
     return 0
 
 
