@@ -7,7 +7,7 @@ from typing import Any
 from ..audio import load_audio
 from ..datasets.base import Dataset
 from ..errors import ModelError, MuseBenchError
-from ..midi import read_midi, write_midi
+from ..midi import read_prediction, write_prediction
 from ..models.base import Context, Model
 from ..tasks import Task
 from ..types import Item, Notes
@@ -68,10 +68,10 @@ class TranscriptionFamily(Family):
         return audio_info(item.audio_path)[2]
 
     def save_prediction(self, prediction: Notes, path: Path) -> None:
-        write_midi(prediction, path)
+        write_prediction(prediction, path)  # <id>.mid plus the exact notes, <id>.notes.json
 
     def load_prediction(self, path: Path) -> Notes:
-        return read_midi(path)
+        return read_prediction(path)  # the exact notes: an oracle scores exactly 1.0
 
     def score(self, *, task: Task, dataset: Dataset, item: Item, prediction: Notes) -> dict[str, float]:
         from ..metrics import transcription

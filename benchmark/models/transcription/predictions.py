@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ...midi import read_midi
+from ...midi import read_prediction
 from ...types import Notes
 from ..base import Context, TranscriptionModel
 from ..predictions_dir import PredictionsDirectory
@@ -47,4 +47,5 @@ class MidiPredictions(PredictionsDirectory, TranscriptionModel):
         self.sustain_pedal = bool(sustain_pedal)
 
     def transcribe(self, audio: np.ndarray, *, sample_rate: int, context: Context) -> Notes:
-        return read_midi(self.path_for(context.item.id), sustain_pedal=self.sustain_pedal)
+        # a run's own predictions folder: its exact notes (<id>.notes.json) when they are there
+        return read_prediction(self.path_for(context.item.id), sustain_pedal=self.sustain_pedal)
