@@ -43,3 +43,15 @@ class UnknownNameError(MuseBenchError, LookupError):
 
 class IncomparableError(MuseBenchError):
     """Two runs cannot be compared (different task version, data fingerprint or item set)."""
+
+
+class ModelLoadError(ModelError):
+    """``Model.load()`` failed (or crashed its worker): the run stops, nothing is scored."""
+
+
+class DiskFullError(MuseBenchError, OSError):
+    """A write failed for lack of space; the run stops and resumes once there is space."""
+
+
+class RunLockedError(MuseBenchError):
+    """Another ``musebench run`` holds the run directory's lock."""

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ConfigError, UnknownNameError
+from .errors import ConfigError, MissingDataError, UnknownNameError
 from .io_utils import sha256_bytes
 
 FAMILIES = ("transcription", "translation", "generation")
@@ -50,12 +50,23 @@ class Task:
                 "yaml_sha256": self.yaml_sha256}
 
 
+#: where the wheel carries the repository's top-level ``tasks/`` folder (see pyproject.toml)
+PACKAGED_TASKS = "task_files"
+
+
 def tasks_dir() -> Path:
-    """``$MUSEBENCH_TASKS`` or the repository's ``tasks/`` folder."""
+    """The shipped task YAMLs: ``$MUSEBENCH_TASKS`` if set; in a source checkout (or an editable
+    install) the repository's ``tasks/`` folder; in an installed wheel the copy it carries as
+    package data (``benchmark/task_files/``, read through :mod:`importlib.resources`)."""
     env = os.environ.get("MUSEBENCH_TASKS")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "tasks"
+    checkout = Path(__file__).resolve().parent.parent / "tasks"
+    if checkout.is_dir() and (checkout.parent / "pyproject.toml").is_file():
+        return checkout
+    from importlib.resources import files
+
+    return Path(str(files(__package__ or "benchmark").joinpath(PACKAGED_TASKS)))
 
 
 def load_task_file(path: str | os.PathLike) -> Task:
@@ -86,6 +97,22 @@ def load_task_file(path: str | os.PathLike) -> Task:
     for m in metrics:
         if m not in METRICS:
             raise ConfigError(f"{path}: {UnknownNameError('metric', m, METRICS.names())}")
+    sample_rate = raw.get("sample_rate")
+    if sample_rate is not None and (isinstance(sample_rate, bool) or not isinstance(sample_rate, int)
+                                    or not 1000 <= sample_rate <= 384000):
+        raise ConfigError(f"{path}: sample_rate must be a whole number of Hz between 1000 and 384000, "
+                          f"not {sample_rate!r}")
+    primary = raw.get("primary_metric")
+    if primary is not None and primary not in metrics:
+        close = [f" (did you mean {c!r}?)" for c in __import__("difflib").get_close_matches(str(primary), metrics, 1)]
+        raise ConfigError(f"{path}: primary_metric {primary!r} is not among the task's metrics"
+                          f"{close[0] if close else ''}")
+    for key in ("params", "dataset_params"):
+        if raw.get(key) is not None and not isinstance(raw[key], dict):
+            raise ConfigError(f"{path}: {key} must be a mapping")
+    wrong = [m for m in metrics if METRICS.get(m).family != raw["family"]]
+    if wrong:
+        raise ConfigError(f"{path}: metric(s) {', '.join(wrong)} are not {raw['family']} metrics")
     return Task(
         name=str(raw["name"]), family=raw["family"], version=raw["version"], dataset=str(raw["dataset"]),
         split=str(raw["split"]), metrics=tuple(metrics), description=str(raw.get("description", "")).strip(),
@@ -137,7 +164,9 @@ def all_tasks() -> dict[str, Task]:
 
 def get_task(name: str) -> Task:
     """The task called ``name``, or the task in the YAML file at path ``name``."""
-    if name.endswith((".yaml", ".yml")) and Path(name).is_file():
+    if name.endswith((".yaml", ".yml")) or os.sep in name or "/" in name:
+        if not Path(name).is_file():
+            raise MissingDataError(f"{name}: no such task file")
         return load_task_file(name)
     tasks = all_tasks()
     if name not in tasks:

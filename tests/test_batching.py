@@ -1,6 +1,7 @@
 """Batching across items (``--batch-items``): same results as one by one, failures stay per item.
 
-A test model that batches (it overrides ``transcribe_batch``) records the group sizes it gets;
+A test model that batches (it overrides ``transcribe_batch``) records the group sizes it gets
+(in a file: it runs in the runner's worker process);
 basic-pitch's own ``transcribe_batch`` must give exactly the notes of ``transcribe`` per item.
 """
 from __future__ import annotations
@@ -31,22 +32,38 @@ TASK = textwrap.dedent("""\
 """)
 
 
+def _log_call(kind: str, n: int) -> None:
+    with open(os.environ["BATCHING_ORACLE_CALLS"], "a") as f:
+        f.write(f"{kind} {n}\n")
+
+
+def calls() -> list[tuple[str, int]]:
+    """The calls the model got since the last :func:`clear_calls`, in order."""
+    path = os.environ["BATCHING_ORACLE_CALLS"]
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [(kind, int(n)) for kind, n in (line.split() for line in f)]
+
+
+def clear_calls() -> None:
+    open(os.environ["BATCHING_ORACLE_CALLS"], "w").close()
+
+
 class BatchingOracle(TranscriptionModel):
     """Returns the reference; batches across items; fails on item ``fail_id`` (alone or in a batch)."""
 
     name: ClassVar[str] = "batching-oracle"
     sample_rate: ClassVar[int] = core_fixtures.SR
     uses_reference: ClassVar[bool] = True
-    calls: ClassVar[list[tuple[str, int]]] = []
-
     def transcribe(self, audio, *, sample_rate, context):
-        BatchingOracle.calls.append(("one", 1))
+        _log_call("one", 1)
         if context.item.id == self.params.get("fail_id"):
             raise RuntimeError("bad item")
         return context.reference
 
     def transcribe_batch(self, audios, *, sample_rate, contexts):
-        BatchingOracle.calls.append(("batch", len(audios)))
+        _log_call("batch", len(audios))
         assert all(a.dtype == np.float32 and a.ndim == 1 for a in audios)
         if any(c.item.id == self.params.get("fail_id") for c in contexts):
             raise RuntimeError("bad batch")
@@ -57,7 +74,7 @@ class BatchingOracle(TranscriptionModel):
 def toy(tmp_path, monkeypatch):
     _, task = core_fixtures.toy_task(tmp_path, monkeypatch, task_yaml=TASK)
     MODELS["transcription"].register(BatchingOracle.name, BatchingOracle, replace=True)
-    BatchingOracle.calls.clear()
+    monkeypatch.setenv("BATCHING_ORACLE_CALLS", str(tmp_path / "calls.txt"))
     return {"task": str(task), "results": tmp_path / "results"}
 
 
@@ -68,10 +85,10 @@ def run(toy, model="batching-oracle", **kw):
 
 def test_batched_run_equals_one_by_one(toy):
     one = run(toy, run_id="one")
-    assert BatchingOracle.calls == [("one", 1)] * 4
-    BatchingOracle.calls.clear()
+    assert calls() == [("one", 1)] * 4
+    clear_calls()
     batched = run(toy, run_id="batched", batch_items=3)
-    assert BatchingOracle.calls == [("batch", 3), ("one", 1)]  # 4 items: a group of 3, then one alone
+    assert calls() == [("batch", 3), ("one", 1)]  # 4 items: a group of 3, then one alone
     a, b = one.results, batched.results
     a.pop("run_id"), b.pop("run_id")
     assert stable_view(a) == stable_view(b)
@@ -86,7 +103,7 @@ def test_batched_run_equals_one_by_one(toy):
 
 def test_a_failing_item_fails_alone(toy):
     out = run(toy, batch_items=4, model_params={"fail_id": "toy-02"})
-    assert BatchingOracle.calls == [("batch", 4)] + [("one", 1)] * 4  # the batch fails, then one by one
+    assert calls() == [("batch", 4)] + [("one", 1)] * 4  # the batch fails, then one by one
     assert out.results["n_scored"] == 3
     assert out.results["failures"] == [
         {"item": "toy-02", "error": "item toy-02: model batching-oracle raised RuntimeError: bad item"}]
@@ -94,16 +111,16 @@ def test_a_failing_item_fails_alone(toy):
 
 def test_resume_and_models_that_do_not_batch(toy):
     out = run(toy, run_id="r", batch_items=2)
-    assert BatchingOracle.calls == [("batch", 2), ("batch", 2)]
+    assert calls() == [("batch", 2), ("batch", 2)]
     (out.run_dir / "items" / "toy-00.json").unlink()
     (out.run_dir / "predictions" / "toy-00.mid").unlink()
     (out.run_dir / "items" / "toy-01.json").unlink()  # prediction kept: re-scored, not predicted
-    BatchingOracle.calls.clear()
+    clear_calls()
     seen = []
     again = run_task(RunOptions(task=toy["task"], model="batching-oracle", results_dir=toy["results"], progress=False,
                                 device="cpu", run_id="r", batch_items=2), on_item=seen.append)
     assert sorted(r["id"] for r in seen) == ["toy-00", "toy-01"]
-    assert BatchingOracle.calls == [("one", 1)]
+    assert calls() == [("one", 1)]
     assert again.results["n_scored"] == 4
     # a model without transcribe_batch runs one by one whatever --batch-items says
     plain = run(toy, model="oracle", run_id="plain", batch_items=3)

@@ -14,6 +14,18 @@ class Family:
     name: ClassVar[str]
     #: suffix of the per-item prediction file under predictions/
     prediction_suffix: ClassVar[str]
+    #: the default ``--item-timeout``: ``timeout_base_s + timeout_per_audio_s * seconds of audio``
+    #: (generous: a slow model on a CPU stays well inside it; a hang still ends)
+    timeout_base_s: ClassVar[float] = 120.0
+    timeout_per_audio_s: ClassVar[float] = 20.0
+
+    def check_task(self, task: Task) -> None:
+        """Raise ConfigError (one line) when ``task.params`` are not what this family reads."""
+
+    def item_timeout(self, *, task: Task, item: Item) -> float:
+        """Seconds one item may take when ``--item-timeout`` is not given (see ``timeout_base_s``)."""
+        seconds = float(item.metadata.get("duration") or 0.0)
+        return self.timeout_base_s + self.timeout_per_audio_s * max(seconds, 0.0)
 
     def items(self, *, task: Task, dataset: Dataset) -> list[Item]:
         """The items a run of ``task`` goes through, in a stable order."""

@@ -21,7 +21,7 @@ Each call of ``generate`` asks for one clip (``n=1``) so that runs resume item b
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +83,10 @@ class GenerationParams:
             raise ConfigError(f"task {task.name}: unknown generation parameter(s) {', '.join(unknown)} "
                               f"(known: {', '.join(sorted(known))})")
         p = cls(**task.params)
+        for f in fields(cls):
+            value, want = getattr(p, f.name), {"float": (int, float), "int": int, "str": str}.get(str(f.type))
+            if want and (isinstance(value, bool) or not isinstance(value, want)):
+                raise ConfigError(f"task {task.name}: {f.name} must be {f.type}, not {value!r}")
         if p.mode not in MODES:
             raise ConfigError(f"task {task.name}: mode must be one of {', '.join(MODES)}, not {p.mode!r}")
         if p.seconds <= 0 or p.seed_seconds < 0 or p.n_clips < 1:
@@ -112,6 +116,15 @@ def _crop(audio: np.ndarray, start: int, length: int) -> np.ndarray:
 class GenerationFamily(Family):
     name = "generation"
     prediction_suffix = ".wav"
+    timeout_base_s = 300.0  # the first item also builds the training-set index the baselines read
+    timeout_per_audio_s = 60.0  # per second generated (autoregressive frame by frame on a CPU)
+
+    def check_task(self, task: Task) -> None:
+        GenerationParams.from_task(task)
+
+    def item_timeout(self, *, task: Task, item: Item) -> float:
+        p = GenerationParams.from_task(task)
+        return self.timeout_base_s + self.timeout_per_audio_s * (p.seconds + p.seed_seconds)
 
     def __init__(self) -> None:
         self._cache: dict[tuple, Any] = {}

@@ -14,9 +14,37 @@ from ..types import Item, Notes
 from .base import Family
 
 
+def _check_params(task: Task) -> None:
+    """``task.params`` are keyword arguments of :func:`benchmark.metrics.transcription.evaluate`:
+    known names (close matches suggested), numbers, none negative (``frame_rate`` positive)."""
+    import difflib
+    import inspect
+
+    from ..errors import ConfigError
+    from ..metrics import transcription
+
+    known = {name: p.default for name, p in inspect.signature(transcription.evaluate).parameters.items()
+             if p.kind is inspect.Parameter.KEYWORD_ONLY and isinstance(p.default, (int, float))}
+    where = f"{task.path or task.name}: params"
+    for key, value in task.params.items():
+        if key not in known:
+            close = difflib.get_close_matches(key, list(known), n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else \
+                f" (known: {', '.join(sorted(known))})"
+            raise ConfigError(f"{where}: unknown transcription parameter {key!r}{hint}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            raise ConfigError(f"{where}: {key} must be a number, not {value!r}")
+        if value < 0 or (key == "frame_rate" and value == 0):
+            raise ConfigError(f"{where}: {key} must be {'positive' if key == 'frame_rate' else '>= 0'}, "
+                              f"not {value!r}")
+
+
 class TranscriptionFamily(Family):
     name = "transcription"
     prediction_suffix = ".mid"
+
+    def check_task(self, task: Task) -> None:
+        _check_params(task)
 
     def reference(self, *, task: Task, dataset: Dataset, item: Item) -> Notes:
         return dataset.load_notes(item)

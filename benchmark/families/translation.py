@@ -193,6 +193,15 @@ class TranslationFamily(Family):
         return {"_judge": None, "_judge_key": None, "_domain_embeddings": {}}
 
     # ---- task parameters ----------------------------------------------------------------
+    timeout_per_audio_s = 40.0  # the pitch-accuracy judge transcribes the output too
+
+    def check_task(self, task: Task) -> None:
+        self.check_params(task)
+        for key in ("onset_tolerance", "pitch_tolerance", "radius"):
+            value = task.params.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
+                raise ConfigError(f"task {task.name}: {key} must be a number >= 0, not {value!r}")
+
     def check_params(self, task: Task) -> None:
         unknown = sorted(set(task.params) - _KNOWN_PARAMS)
         if unknown:

@@ -5,9 +5,22 @@ once per run (``Model(device=..., **params)``), calls :meth:`Model.load` once, t
 family method per item. Models never read datasets themselves: the harness hands them audio
 at the model's own ``sample_rate`` (mono float32) and, only to models that declare
 ``uses_reference = True`` (oracles), the reference.
+
+Parameters (``--param KEY=VALUE``) are declared once and checked before a run starts (see
+:meth:`Model.parameters`): a model either lists them in ``params_spec`` (name ->
+:class:`Param`) or, by default, they are read from the keyword arguments of its ``__init__``
+(names, annotated types and defaults; help from the class docstring's numpydoc
+``Parameters`` section). A model whose ``__init__`` takes ``**params`` and declares nothing
+accepts any parameter, unchecked (the run says so on stderr).
 """
 from __future__ import annotations
 
+import difflib
+import inspect
+import re
+import sys
+import types
+import typing
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +48,79 @@ class Context:
     params: dict[str, Any] = field(default_factory=dict)
 
 
+_NO_DEFAULT = inspect.Parameter.empty
+
+
+@dataclass(frozen=True)
+class Param:
+    """One declared model parameter.
+
+    ``types`` are the accepted Python types (``int`` is accepted where ``float`` is; ``bool``
+    only where ``bool`` is named); ``None`` is accepted when it is the default or ``NoneType``
+    is among ``types``; an empty ``types`` accepts anything.
+    """
+
+    types: tuple[type, ...] = ()
+    default: Any = None
+    help: str = ""
+    required: bool = False
+
+    def type_name(self) -> str:
+        names = [t.__name__ for t in self.types if t is not type(None)]
+        if self.types and (type(None) in self.types or self.default is None):
+            names.append("None")
+        return " | ".join(names) or "any"
+
+    def check(self, value: Any) -> str | None:
+        """None when ``value`` is acceptable, else what is wrong with it (a phrase)."""
+        if not self.types or value is None and (self.default is None or type(None) in self.types):
+            return None
+        for t in self.types:
+            if t is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+                return None
+            if t is int and isinstance(value, bool):
+                continue
+            if isinstance(value, t):
+                return None
+        return f"must be {self.type_name()}, not {value!r}"
+
+
+def _types_of(annotation: Any) -> tuple[type, ...]:
+    """The runtime types an annotation admits (empty: anything)."""
+    if annotation is _NO_DEFAULT or annotation is Any:
+        return ()
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        out: list[type] = []
+        for arg in typing.get_args(annotation):
+            sub = _types_of(arg)
+            if not sub:
+                return ()
+            out.extend(sub)
+        return tuple(dict.fromkeys(out))
+    if origin is not None:
+        return (origin,) if isinstance(origin, type) else ()
+    if annotation is None:
+        return (type(None),)
+    return (annotation,) if isinstance(annotation, type) else ()
+
+
+def _docstring_help(cls: type) -> dict[str, str]:
+    """``name -> first line of its description`` from a numpydoc ``Parameters`` section."""
+    doc = inspect.getdoc(cls) or ""
+    match = re.search(r"^Parameters\n-+\n(.*?)(?:\n\n[A-Z][^\n]*\n-+\n|\Z)", doc, re.S | re.M)
+    out: dict[str, str] = {}
+    if not match:
+        return out
+    lines = match.group(1).splitlines()
+    for i, line in enumerate(lines):
+        head = re.match(r"^(\w+(?:\s*,\s*\w+)*)\s*:", line)
+        if head and i + 1 < len(lines) and lines[i + 1].startswith(" "):
+            for name in re.split(r"\s*,\s*", head.group(1)):
+                out[name] = lines[i + 1].strip()
+    return out
+
+
 class Model(ABC):
     name: ClassVar[str]
     family: ClassVar[str]
@@ -43,10 +129,62 @@ class Model(ABC):
     sample_rate: ClassVar[int | None] = None
     uses_reference: ClassVar[bool] = False
     description: ClassVar[str] = ""
+    #: declared parameters (name -> Param); None: read them from ``__init__`` (see module docstring)
+    params_spec: ClassVar[dict[str, Param] | None] = None
 
     def __init__(self, *, device: str = "auto", **params: Any):
         self.device = resolve_device(device)
         self.params = params
+
+    @classmethod
+    def parameters(cls) -> dict[str, Param] | None:
+        """The model's parameters, from ``params_spec`` or ``__init__``; None when undeclared
+        (``__init__`` takes ``**params`` and nothing is declared)."""
+        if cls.params_spec is not None:
+            return dict(cls.params_spec)
+        signature = inspect.signature(cls.__init__)
+        try:
+            module = sys.modules.get(cls.__init__.__module__)
+            hints = typing.get_type_hints(cls.__init__, globalns=vars(module) if module else None)
+        except Exception:  # an annotation that does not evaluate: names and defaults only
+            hints = {}
+        helps = _docstring_help(cls)
+        out: dict[str, Param] = {}
+        for name, p in list(signature.parameters.items())[1:]:
+            if p.kind is inspect.Parameter.VAR_KEYWORD:
+                if not out:
+                    return None
+                continue
+            if p.kind is inspect.Parameter.VAR_POSITIONAL or name == "device":
+                continue
+            out[name] = Param(types=_types_of(hints.get(name, _NO_DEFAULT)),
+                              default=None if p.default is _NO_DEFAULT else p.default,
+                              help=helps.get(name, ""), required=p.default is _NO_DEFAULT)
+        return out
+
+    @classmethod
+    def check_params(cls, params: dict[str, Any], *, model: str | None = None) -> list[str]:
+        """Raise ConfigError (one line, close matches) for unknown, missing or ill-typed
+        ``params``; returns warnings (e.g. parameters of an undeclared model, unchecked)."""
+        from ..errors import ConfigError
+
+        label = f"model {model or getattr(cls, 'name', cls.__name__)}"
+        spec = cls.parameters()
+        if spec is None:
+            return [f"{label} declares no parameters; {', '.join(sorted(params))} passed unchecked"] if params else []
+        for key, value in params.items():
+            if key not in spec:
+                close = difflib.get_close_matches(key, list(spec), n=3, cutoff=0.6)
+                hint = (f"; did you mean {', '.join(repr(c) for c in close)}?" if close else
+                        f" (known: {', '.join(sorted(spec)) or 'none'})")
+                raise ConfigError(f"{label}: unknown parameter {key!r}{hint}")
+            problem = spec[key].check(value)
+            if problem:
+                raise ConfigError(f"{label}: parameter {key} {problem}")
+        missing = [k for k, p in spec.items() if p.required and k not in params]
+        if missing:
+            raise ConfigError(f"{label}: missing required parameter(s) {', '.join(missing)}")
+        return []
 
     def load(self) -> None:
         """Load weights (called once per run, before the first item)."""
