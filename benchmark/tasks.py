@@ -54,10 +54,6 @@ class Task:
 PACKAGED_TASKS = "task_files"
 
 
-#: where the wheel carries the repository's top-level ``tasks/`` folder (see pyproject.toml)
-PACKAGED_TASKS = "task_files"
-
-
 def tasks_dir() -> Path:
     """The shipped task YAMLs: ``$MUSEBENCH_TASKS`` if set; in a source checkout (or an editable
     install) the repository's ``tasks/`` folder; in an installed wheel the copy it carries as
