@@ -261,3 +261,29 @@ def test_tasks_lists_every_metric_and_show_gives_the_dataset_parameters(capsys):
     assert "  dataset params: audio='mic', held_out_player='05' (dataset default), program=25 (dataset default), " \
            "split_scheme='mt3'" in out
     assert "  metric params:  offset_min_tolerance=0.05, offset_ratio=0.2, onset_tolerance=0.05" in out
+
+
+def test_dataset_param_on_run_and_verify(chorales, capsys, tmp_path):
+    assert run_cli(["datasets", "add", "chorales", str(chorales), "--quiet"], capsys)[0] == 0
+    runs = tmp_path / "musebench-results" / "runs" / "chorales" / "oracle"
+    code, _, err = run_cli(["run", "--task", "chorales", "--model", "oracle", "--dataset-param", "sustain_pedl=true",
+                            "--no-progress"], capsys)
+    assert code == 2
+    assert err.strip() == ("musebench: error: dataset 'chorales': unknown parameter(s) sustain_pedl (known: manifest, "
+                           "sustain_pedal)")
+    assert not runs.exists()  # refused before anything was written
+    assert run_cli(["run", "--task", "chorales", "--model", "oracle", "--no-progress"], capsys)[0] == 0
+    assert run_cli(["run", "--task", "chorales", "--model", "oracle", "--dataset-param", "sustain_pedal=true",
+                    "--no-progress"], capsys)[0] == 0
+    results = {}
+    for run_dir in runs.iterdir():
+        r = json.loads((run_dir / "results.json").read_text())
+        results[r["task"]["dataset_params"]["sustain_pedal"]] = r
+    assert set(results) == {False, True}
+    pedal_fp = get_dataset("chorales", sustain_pedal=True).fingerprint("test")
+    assert results[True]["dataset"]["fingerprint"] == pedal_fp != results[False]["dataset"]["fingerprint"]
+    code, out, _ = run_cli(["datasets", "verify", "chorales", "--quiet", "--dataset-param", "sustain_pedal=true"],
+                           capsys)
+    assert code == 0 and f"chorales[sustain_pedal=True] test fingerprint: {pedal_fp}" in out
+    code, out, _ = run_cli(["datasets", "verify", "chorales", "--quiet", "--task", "chorales"], capsys)
+    assert f"chorales[sustain_pedal=False] test fingerprint: {results[False]['dataset']['fingerprint']}" in out

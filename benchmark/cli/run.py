@@ -7,12 +7,12 @@ import json
 from ..errors import ConfigError
 
 
-def _parse_params(pairs: list[str]) -> dict:
+def _parse_params(pairs: list[str], *, flag: str = "--param") -> dict:
     params = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise ConfigError(f"--param {pair!r}: expected KEY=VALUE")
+            raise ConfigError(f"{flag} {pair!r}: expected KEY=VALUE")
         try:
             params[key] = json.loads(value)
         except json.JSONDecodeError:
@@ -33,6 +33,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="run seed (per-item seeds derive from it)")
     p.add_argument("--results-dir", help="results folder (default: $MUSEBENCH_RESULTS or ./results)")
     p.add_argument("--data-dir", help="dataset root for this run (default: registered or cache dir)")
+    p.add_argument("--dataset-param", action="append", default=[], metavar="KEY=VALUE",
+                   help="dataset parameter over the task's dataset_params, e.g. sustain_pedal=false or "
+                        "manifest=PATH (repeatable; values parsed as JSON when possible; checked by the dataset, "
+                        "recorded in results.json and the data fingerprint)")
     p.add_argument("--run-id", help="run directory name (default: a hash of the configuration)")
     p.add_argument("--fresh", action="store_true", help="discard an existing run with the same id")
     p.add_argument("--allow-unverified", action="store_true",
@@ -54,7 +58,9 @@ def main(args: argparse.Namespace) -> int:
 
     options = RunOptions(task=args.task, model=args.model, model_params=_parse_params(args.param),
                          device=args.device, limit=args.limit, seed=args.seed, results_dir=args.results_dir,
-                         run_id=args.run_id, data_dir=args.data_dir, allow_unverified=args.allow_unverified,
+                         run_id=args.run_id, data_dir=args.data_dir,
+                         dataset_params=_parse_params(args.dataset_param, flag="--dataset-param"),
+                         allow_unverified=args.allow_unverified,
                          item_timeout=args.item_timeout, fresh=args.fresh, progress=not args.no_progress,
                          backend=args.backend, address=args.address, workers=args.workers,
                          batch_items=args.batch_items)

@@ -21,7 +21,7 @@ import signal
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -59,6 +59,9 @@ class RunOptions:
     results_dir: str | os.PathLike | None = None
     run_id: str | None = None
     data_dir: str | os.PathLike | None = None
+    #: dataset parameters on top of the task's ``dataset_params`` (``--dataset-param KEY=VALUE``);
+    #: checked by the dataset, recorded in results.json (task.dataset_params) and the fingerprint
+    dataset_params: dict[str, Any] = field(default_factory=dict)
     allow_unverified: bool = False
     item_timeout: float | None = None
     fresh: bool = False
@@ -192,6 +195,8 @@ def plan_run(options: RunOptions) -> RunPlan:
     """Resolve and check everything a run needs; nothing is written."""
     _check_options(options)
     task = get_task(options.task)
+    if options.dataset_params:
+        task = replace(task, dataset_params={**task.dataset_params, **options.dataset_params})
     family = get_family(task.family)
     family.check_task(task)
     model_cls = get_model_class(options.model, family=task.family)
@@ -220,6 +225,8 @@ def plan_run(options: RunOptions) -> RunPlan:
         "limit": options.limit, "seed": options.seed, "device": device_label,
         "item_ids": [it.id for it in items],
     }
+    if options.dataset_params:  # (absent otherwise, so that run ids of plain runs stay as they were)
+        config["dataset_params"] = dict(sorted(task.dataset_params.items()))
     run_id = options.run_id or hashlib.sha256(canonical_json(config).encode()).hexdigest()[:12]
     if not all(c.isalnum() or c in "._-" for c in run_id):
         raise ConfigError(f"run id {run_id!r} may only contain letters, digits, '.', '_' and '-'")
