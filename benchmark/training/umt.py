@@ -347,7 +347,8 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dic
 
 # ---- training --------------------------------------------------------------------------------------
 def train(config: UMTTrainConfig, *, output: str | os.PathLike, progress: bool = True, restart: bool = False,
-          log: Callable[[str], None] | None = None, name: str | None = None) -> UMTTrainResult:
+          log: Callable[[str], None] | None = None, name: str | None = None,
+          network: Any = None) -> UMTTrainResult:
     """Train (or resume) a UMT and write ``<output>/umt-<size>.npz`` and ``.json``.
 
     Parameters
@@ -363,6 +364,8 @@ def train(config: UMTTrainConfig, *, output: str | os.PathLike, progress: bool =
         Receives one-line messages.
     name : str, optional
         File stem (default ``umt-<size>``).
+    network : UMTConfig, optional
+        Other network sizes than ``config.size`` gives (tests; recorded in the checkpoint).
 
     Returns
     -------
@@ -379,7 +382,7 @@ def train(config: UMTTrainConfig, *, output: str | os.PathLike, progress: bool =
     try:
         return _train(config, output=Path(output).expanduser(), progress=progress, restart=restart,
                       say=log or (lambda message: None), device_name=device_name,
-                      stem=name or f"umt-{config.size}")
+                      stem=name or f"umt-{config.size}", network=network)
     finally:
         torch.set_num_threads(previous)
 
@@ -389,14 +392,16 @@ def _lr(config: UMTTrainConfig, step: int) -> float:
 
 
 def _train(config: UMTTrainConfig, *, output: Path, progress: bool, restart: bool, say: Callable[[str], None],
-           device_name: str, stem: str) -> UMTTrainResult:
+           device_name: str, stem: str, network: Any = None) -> UMTTrainResult:
     import torch
     import torch.nn.functional as F
     from tqdm.auto import tqdm
 
     from ..models.translation.umt_networks import UMT, count_parameters, grad_reverse
 
-    net_cfg = config.network()
+    net_cfg = network if network is not None else config.network()
+    if list(net_cfg.domains) != list(config.domains):
+        raise ConfigError(f"train umt: network domains {net_cfg.domains} differ from {config.domains}")
     sr = net_cfg.sample_rate
     clean, shifted, data = load_training_audio(config, sample_rate=sr, progress=progress)
     device = torch.device(device_name)
@@ -412,8 +417,10 @@ def _train(config: UMTTrainConfig, *, output: Path, progress: bool, restart: boo
     state_path = output / f"{stem}.state.pt"
     settings = asdict(config)
     resumable = {k: v for k, v in settings.items() if k not in ("steps", "device", "threads", "checkpoint_every")}
+    resumable["network"] = net_cfg.to_dict()
     if state_path.is_file() and not restart:
         state = torch.load(state_path, map_location=device, weights_only=False)
+        state["settings"].setdefault("network", config.network().to_dict())  # states written before it was recorded
         if state["settings"] != resumable:
             changed = sorted(k for k in resumable if state["settings"].get(k) != resumable[k])
             raise ConfigError(f"{state_path}: resume state was trained with other settings ({', '.join(changed)}); "

@@ -4,4 +4,5 @@ BUILTIN: dict[str, str] = {
     "resynth": "benchmark.models.translation.baselines:Resynth",
     "oracle-resynth": "benchmark.models.translation.baselines:OracleResynth",
     "predictions": "benchmark.models.translation.predictions:AudioPredictions",
+    "umt": "benchmark.models.translation.umt:UMTTranslator",
 }
