@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from ..errors import MuseBenchError
+from ..errors import DiskFullError, MuseBenchError
 
 COMMAND_MODULES = [
     "benchmark.cli.datasets",
@@ -41,6 +41,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        try:
+            return _main(argv)
+        finally:  # also after argparse's --help, which exits through SystemExit
+            sys.stdout.flush()
+    except BrokenPipeError:  # `musebench ... | head`: the reader left; end quietly
+        _silence_stdout()
+        return 0
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -48,12 +59,26 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
+    except DiskFullError as exc:  # the run could not finish; rerunning resumes it
+        print(f"musebench: error: {exc}", file=sys.stderr)
+        return 1
     except MuseBenchError as exc:
         print(f"musebench: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("musebench: interrupted", file=sys.stderr)
         return 130
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush does not raise again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

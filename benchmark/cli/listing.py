@@ -17,10 +17,18 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "metric parameters, file and sha256.")
     s.add_argument("name", help="task name or path to a task YAML")
     s.set_defaults(func=task_show_main)
-    p = sub.add_parser("models", help="list models", description="List registered models per task family "
+    p = sub.add_parser("models", help="list models (`models show NAME` for one)",
+                       description="List registered models per task family "
                        "(built-in and from the musebench.models entry point group).")
     p.add_argument("--family", help="only this family")
     p.set_defaults(func=models_main)
+    msub = p.add_subparsers(dest="models_command", metavar="SUBCOMMAND")
+    s = msub.add_parser("show", help="one model and its parameters", description="Show one model: family, "
+                        "version, description, and its parameters (--param KEY=VALUE of `musebench run`) with "
+                        "their types and defaults -- the declaration `musebench run` checks parameters against.")
+    s.add_argument("name", help="model name")
+    s.add_argument("--family", dest="show_family", help="only this family (a name such as 'oracle' exists in several)")
+    s.set_defaults(func=model_show_main)
 
 
 def _dataset_label(task) -> str:
@@ -77,4 +85,36 @@ def models_main(args: argparse.Namespace) -> int:
             except Exception as exc:  # a broken third-party model must not hide the others
                 desc = f"(unavailable: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
             print(f"  {name:<16} {desc}")
+    return 0
+
+
+def model_show_main(args: argparse.Namespace) -> int:
+    from ..errors import UnknownNameError
+    from ..models import get_model_class, model_names
+
+    families = [f for f, names in model_names(args.show_family).items() if args.name in names]
+    if not families:
+        known = sorted({n for names in model_names(args.show_family).values() for n in names})
+        raise UnknownNameError("model", args.name, known)
+    for k, family in enumerate(families):
+        cls = get_model_class(args.name, family=family)
+        if k:
+            print()
+        print(f"{args.name} ({family}) v{cls.version}")
+        if cls.description:
+            print(f"  {cls.description}")
+        spec = cls.parameters()
+        if spec is None:
+            print("  parameters: not declared (any --param is passed to the model unchecked)")
+            continue
+        if not spec:
+            print("  parameters: none")
+            continue
+        print("  parameters (--param KEY=VALUE):")
+        rows = [(name, p.type_name(), "required" if p.required else repr(p.default), p.help)
+                for name, p in spec.items()]
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        for name, type_name, default, help_text in rows:
+            line = f"    {name:<{widths[0]}}  {type_name:<{widths[1]}}  {default:<{widths[2]}}  {help_text}"
+            print(line.rstrip())
     return 0

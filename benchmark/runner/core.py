@@ -509,7 +509,12 @@ INVOCATIONS_NAME = "invocations.json"
 def save_model_info(plan: RunPlan, info: dict[str, Any]) -> None:
     """``model.json``: the model information of the invocation that last predicted (a resume
     with nothing left to predict reports this, not a model it never loaded)."""
-    atomic_write_json(plan.run_dir / MODEL_INFO_NAME, info)
+    try:
+        atomic_write_json(plan.run_dir / MODEL_INFO_NAME, info)
+    except OSError as exc:
+        if _is_disk_full(exc):
+            raise disk_full(plan, exc, f"writing {MODEL_INFO_NAME}") from None
+        raise
 
 
 def _saved_model_info(plan: RunPlan) -> dict[str, Any] | None:
@@ -643,7 +648,12 @@ def run_task(options: RunOptions, *, on_item: Callable[[dict[str, Any]], None] |
     """
     plan = plan_run(options)
     lock = RunLock(plan.run_dir)
-    lock.acquire()
+    try:
+        lock.acquire()
+    except OSError as exc:
+        if _is_disk_full(exc):
+            raise disk_full(plan, exc, f"writing {lock.path}") from None
+        raise
     try:
         try:
             _prepare_run_dir(plan)
