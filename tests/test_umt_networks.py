@@ -53,7 +53,8 @@ def test_shapes():
 def test_tiny_and_paper_sizes():
     tiny, paper = un.tiny_config(), un.paper_config()
     assert (paper.sample_rate, paper.pool, paper.latent_channels) == (16000, 800, 64)
-    assert (paper.encoder_blocks, paper.encoder_layers, paper.decoder_blocks, paper.decoder_layers) == (3, 10, 4, 14)
+    assert (paper.encoder_blocks, paper.encoder_layers, paper.decoder_blocks, paper.decoder_layers) == (3, 10, 4, 10)
+    assert un.WaveNetDecoder(paper).receptive_field == 4094  # the paper: 4,093 samples (250 ms)
     assert paper.classifier_channels == 100 and paper.classifier_layers == 3
     # the tiny encoder keeps the paper's latent rate: 20 frames per second
     assert tiny.sample_rate / tiny.pool == paper.sample_rate / paper.pool == 20

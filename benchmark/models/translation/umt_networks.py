@@ -72,10 +72,11 @@ def companded(classes: torch.Tensor) -> torch.Tensor:
 class UMTConfig:
     """Sizes of one UMT network (all recorded in the checkpoint).
 
-    ``paper`` (:func:`paper_config`) uses the sizes of Mor et al. (Sec. 3.1 and the authors'
-    training script): 16 kHz, encoder 3 blocks x 10 layers of 128 channels, latent 64 channels
-    pooled over 800 samples, decoders 4 blocks x 14 layers of 128 residual/skip channels,
-    classifier 3 x 100 channels, lambda 1e-2. ``tiny`` (:func:`tiny_config`) is what the 2-core
+    ``paper`` (:func:`paper_config`) uses the sizes of Mor et al. (Sec. 3.1; widths from the
+    authors' code): 16 kHz, encoder 3 blocks x 10 layers of 128 channels, latent 64 channels
+    pooled over 800 samples, decoders 4 blocks x 10 layers of 128 residual/skip channels
+    (receptive field 4,094 samples, the paper's "4,093 samples, 250 ms"; the authors'
+    MusicNet script uses 14 layers per block), classifier 3 x 100 channels, lambda 1e-2. ``tiny`` (:func:`tiny_config`) is what the 2-core
     CPU can train; see docs/translation.md ("umt").
     """
 
@@ -116,7 +117,7 @@ def tiny_config(domains: list[str] | None = None) -> UMTConfig:
 
 def paper_config(domains: list[str] | None = None) -> UMTConfig:
     cfg = UMTConfig(sample_rate=16000, encoder_channels=128, encoder_blocks=3, encoder_layers=10,
-                    latent_channels=64, pool=800, decoder_blocks=4, decoder_layers=14, residual_channels=128,
+                    latent_channels=64, pool=800, decoder_blocks=4, decoder_layers=10, residual_channels=128,
                     skip_channels=128, classifier_layers=3, classifier_channels=100)
     if domains is not None:
         cfg.domains = list(domains)
