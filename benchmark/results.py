@@ -90,6 +90,24 @@ def iter_runs(results_dir: str | os.PathLike | None = None, *, task: str | None 
             continue
 
 
+def metric_notes(data: dict[str, Any]) -> list[str]:
+    """One line per set-level metric of a results.json that has something to say: what it compared
+    against, its real-vs-real floor and its small-sample warning (for the run summary)."""
+    lines = []
+    for name, m in (data.get("metrics") or {}).items():
+        parts = []
+        if m.get("reference_set"):
+            parts.append(f"against {m['reference_set']}")
+        if m.get("floor") is not None:
+            half = m.get("floor_clips_per_half")
+            parts.append(f"real-vs-real floor {m['floor']:.4g}" + (f" (two halves of {half} clips)" if half else ""))
+        if m.get("warning"):
+            parts.append(f"warning: {m['warning']}")
+        if parts:
+            lines.append(f"{name}: " + "; ".join(parts))
+    return lines
+
+
 def stable_view(data: dict[str, Any]) -> dict[str, Any]:
     """results.json without the fields that differ between reruns (timings, dates, machine)."""
     return {k: v for k, v in data.items() if k not in VOLATILE_FIELDS}

@@ -39,7 +39,8 @@ def test_tasks_load():
         assert GenerationParams.from_task(task).mode == mode
     p = GenerationParams.from_task(get_task("synth-continuation"))
     assert (p.seed_seconds, p.seconds) == (3.0, 5.0)
-    assert p.embedding_for("frechet_pitch") == "basic-pitch" and p.embedding_for("frechet_my_clap") == "my-clap"
+    assert p.embedding_for("frechet_my_clap") == "my-clap"
+    assert p.embedding_for("kad_mfcc") == p.embedding_for("frechet_inf_mfcc") == p.embedding_for("frechet_mfcc") == "mfcc"
 
 
 def test_bad_task_parameters(tmp_path: Path):
@@ -62,12 +63,18 @@ def test_continuation_runs_order_floors_and_ceilings(continuation_runs):
     assert m["oracle"]["continuation_correlation"]["mean"] == pytest.approx(1.0)
     assert m["noise"]["frechet_mfcc"]["mean"] > 10 * m["copy-train"]["frechet_mfcc"]["mean"]
     assert m["noise"]["frechet_mfcc"]["ci_low"] > m["copy-train"]["frechet_mfcc"]["ci_high"]
-    # (with 4 clips and 88 dimensions the pitch distance only separates the oracle from the rest)
-    for metric in ("frechet_mfcc", "frechet_pitch"):
+    for metric in ("frechet_mfcc", "kad_mfcc"):
         assert min(m["noise"][metric]["mean"], m["copy-train"][metric]["mean"]) > m["oracle"][metric]["mean"] + 0.1
         fd = m["noise"][metric]
         assert fd["n"] == fd["n_generated"] == fd["n_reference"] == 4 and fd["paired"] is True
-        assert fd["warning"].startswith("small sample:")
+        assert fd["floor"] is not None and fd["reference_set"] == "the true continuations of the same 4 items"
+        for run in m.values():  # every point estimate inside its own interval
+            assert run[metric]["ci_low"] <= run[metric]["mean"] <= run[metric]["ci_high"], metric
+    assert m["noise"]["frechet_mfcc"]["warning"].startswith("small sample:")
+    assert m["noise"]["frechet_inf_mfcc"]["mean"] > m["copy-train"]["frechet_inf_mfcc"]["mean"]
+    assert {"slope", "r2", "points"} <= set(m["noise"]["frechet_inf_mfcc"])
+    per_clip = m["noise"]["frechet_mfcc"]["per_clip"]  # fadtk's per-song FAD, worst first
+    assert len(per_clip) == 4 and per_clip[0]["distance"] >= per_clip[-1]["distance"]
     assert m["noise"]["spectral_flatness"]["mean"] > 10 * m["oracle"]["spectral_flatness"]["mean"]
     assert m["noise"]["pitch_salience"]["mean"] < m["oracle"]["pitch_salience"]["mean"] - 0.3
     # memorization: copy-train is flagged on every clip, the others on none
@@ -152,7 +159,7 @@ def test_unconditional_oracle_and_plugin_embedding(synth_env, tmp_path: Path):
         src = Path(get_task("synth-unconditional").path).read_text()
         task_file = tmp_path / "uncond-plugin.yaml"
         task_file.write_text(src.replace("name: synth-unconditional", "name: uncond-plugin")
-                             .replace("  - frechet_pitch\n", "  - frechet_loudness\n")
+                             .replace("  - kad_mfcc\n", "  - frechet_loudness\n")
                              .replace("  - pitch_salience\n", ""))
         out = _run("oracle", task=str(task_file))
         metrics = out.results["metrics"]

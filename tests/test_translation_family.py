@@ -77,7 +77,10 @@ def test_runs_write_audio_predictions_and_figures(baseline_runs):
             assert record["scores"]["output_resampled"] == 0.0 and record["scores"]["output_silent"] == 0.0
         assert (run_dir / "figures" / "summary.png").is_file()
         tdd = results["metrics"]["target_domain_distance"]
-        assert tdd["n"] == 3 and tdd["n_reference"] == 8 and tdd["domain"] == "violin"
+        # --limit 3: compared with the references of the same 3 items, not all 8 (issue 14)
+        assert tdd["n"] == 3 and tdd["n_reference"] == 3 and tdd["domain"] == "violin"
+        assert tdd["reference_set"] == "the references of the same 3 items (of 8 in the domain)"
+        assert "floor" in tdd
         assert tdd["ci_low"] <= tdd["mean"] <= tdd["ci_high"]
 
 

@@ -124,6 +124,10 @@ def main(args: argparse.Namespace) -> int:
             continue
         ci = f"[{m['ci_low']:.4f}, {m['ci_high']:.4f}]" if m.get("ci_low") is not None else ""
         print(f"  {name:<{width}}  {m['mean']:.4f}  {ci}")
+    from ..results import metric_notes
+
+    for line in metric_notes(res):  # set-level distances: their reference set, floor, small-sample warning
+        print(f"  {line}")
     t = res["timing"]
     rtf = f"{t['real_time_factor']:.4f}" if t["real_time_factor"] is not None else "n/a"
     total = (f" (total {t['total_wall_s']:.1f} s over {t['invocations']} invocations)"

@@ -58,4 +58,16 @@ def frechet_metric_spec(embedding: str, *, description: str | None = None):
                       "set")
 
 
-__all__ = ["EMBEDDINGS", "Embedding", "get_embedding", "frechet_metric_spec", "pool_windows"]
+def set_distance_metric_specs(embedding: str) -> list:
+    """The three catalogue entries of an embedding's set distances: ``frechet_<e>``,
+    ``frechet_inf_<e>`` (FAD-inf) and ``kad_<e>`` (KAD), for a plug-in to declare together."""
+    from ..metrics import MetricSpec
+
+    e = embedding.replace("-", "_")
+    return [frechet_metric_spec(embedding),
+            MetricSpec(f"frechet_inf_{e}", "generation", False, f"FAD-inf of {embedding} embeddings", "set"),
+            MetricSpec(f"kad_{e}", "generation", False, f"Kernel Audio Distance of {embedding} embeddings", "set")]
+
+
+__all__ = ["EMBEDDINGS", "Embedding", "get_embedding", "frechet_metric_spec", "set_distance_metric_specs",
+           "pool_windows"]

@@ -37,7 +37,7 @@ from .base import Family
 
 MODES = ("continuation", "unconditional")
 #: metric -> embedding for the built-in Fréchet metrics (others: frechet_<name> -> <name>)
-DEFAULT_EMBEDDINGS = {"frechet_mfcc": "mfcc", "frechet_pitch": "basic-pitch"}
+DEFAULT_EMBEDDINGS = {"frechet_mfcc": "mfcc"}
 #: a generated clip may be this many seconds shorter or longer than asked (then cut / zero-padded)
 LENGTH_TOLERANCE = 0.05
 PITCH_METRICS = ("pitch_salience", "seed_coherence", "continuation_correlation")
@@ -98,12 +98,25 @@ class GenerationParams:
         return p
 
     def embedding_for(self, metric: str) -> str:
-        """The embedding that ``metric`` (``frechet_*``) is computed with."""
+        """The embedding that ``metric`` (``frechet_*``, ``frechet_inf_*``, ``kad_*``) is computed with;
+        the three metrics of one embedding share it (``kad_mfcc`` -> the embedding of ``frechet_mfcc``)."""
         if metric in self.embeddings:
             return self.embeddings[metric]
-        if metric in DEFAULT_EMBEDDINGS:
-            return DEFAULT_EMBEDDINGS[metric]
-        return metric[len("frechet_"):].replace("_", "-")
+        base = set_distance_base(metric)
+        if base in self.embeddings:
+            return self.embeddings[base]
+        if base in DEFAULT_EMBEDDINGS:
+            return DEFAULT_EMBEDDINGS[base]
+        return base[len("frechet_"):].replace("_", "-")
+
+
+def set_distance_base(metric: str) -> str:
+    """``frechet_inf_mfcc`` and ``kad_mfcc`` -> ``frechet_mfcc``; a ``frechet_*`` name is its own base."""
+    if metric.startswith("frechet_inf_"):
+        return "frechet_" + metric[len("frechet_inf_"):]
+    if metric.startswith("kad_"):
+        return "frechet_" + metric[len("kad_"):]
+    return metric
 
 
 def _crop(audio: np.ndarray, start: int, length: int) -> np.ndarray:
@@ -328,8 +341,9 @@ class GenerationFamily(Family):
         p = GenerationParams.from_task(task)
         sr = int(task.sample_rate)
         out: dict[str, dict[str, Any]] = {}
-        frechet_metrics = [m for m in task.metrics if m.startswith("frechet_") and METRICS.get(m).aggregate == "set"]
-        if frechet_metrics and ok_ids:
+        distance_metrics = [m for m in task.metrics if m.startswith(("frechet_", "kad_"))
+                            and METRICS.get(m).aggregate == "set"]
+        if distance_metrics and ok_ids:
             generated = [self.load_prediction(run_dir / "predictions" / f"{i}{self.prediction_suffix}") for i in ok_ids]
             references = self.reference_clips(task=task, dataset=dataset)
             # which reference clip belongs with each generated clip (continuation: the same item;
@@ -338,18 +352,37 @@ class GenerationFamily(Family):
             pairs = [positions[i] for i in ok_ids] if p.mode == "continuation" else None
             if p.mode == "unconditional" and len(ok_ids) == len(references):
                 pairs = list(range(len(references)))
-            for metric in frechet_metrics:
+            gen_embeddings: dict[str, list[np.ndarray]] = {}
+            for metric in distance_metrics:
                 name = p.embedding_for(metric)
                 emb = self._embedding(name, window_seconds=p.window_seconds, hop_seconds=p.hop_seconds)
-                gen = [emb.embed(c.audio, sample_rate=c.sample_rate) for c in generated]
+                if name not in gen_embeddings:  # frechet_, frechet_inf_ and kad_ of one embedding share it
+                    gen_embeddings[name] = [emb.embed(c.audio, sample_rate=c.sample_rate) for c in generated]
+                gen = gen_embeddings[name]
                 ref = self._cached(("ref_emb", self._dataset_key(dataset), task.split, p.mode, p.seconds,
                                     p.seed_seconds, name, p.window_seconds, p.hop_seconds, sr),
                                    lambda: [emb.embed(c.audio, sample_rate=c.sample_rate) for c in references])
-                if pairs is not None:
-                    result = gm.frechet(gen, [ref[k] for k in pairs], n_resamples=p.n_resamples, seed=0, paired=True)
+                # the references compared: the same items' true continuations (paired), else the whole set
+                compared = [ref[k] for k in pairs] if pairs is not None else ref
+                floor = gm.real_floor(ref)
+                scope = {"embedding": name, "reference_set": (
+                    f"the true continuations of the same {len(compared)} items" if p.mode == "continuation"
+                    else f"all {len(ref)} reference clips"), "floor_clips_per_half": floor["n_per_half"]}
+                if metric.startswith("kad_"):
+                    out[metric] = {**gm.kad(gen, compared, n_resamples=p.n_resamples, seed=0, paired=pairs is not None),
+                                   "floor": floor["kad"], **scope}
+                elif metric.startswith("frechet_inf_"):
+                    inf = gm.frechet_inf(gen, compared, seed=0)
+                    out[metric] = {"mean": inf["value"], "ci_low": None, "ci_high": None, "n": len(gen),
+                                   **{k: v for k, v in inf.items() if k != "value"},
+                                   "ci_method": "none (an extrapolation; see frechet_<embedding> for a CI)",
+                                   "floor": floor["frechet"], **scope}
                 else:
-                    result = gm.frechet(gen, ref, n_resamples=p.n_resamples, seed=0)
-                out[metric] = {**result.to_json(), "embedding": name}
+                    result = gm.frechet(gen, compared, n_resamples=p.n_resamples, seed=0, paired=pairs is not None)
+                    per_clip = gm.per_clip_frechet(gen, compared)
+                    out[metric] = {**result.to_json(), "floor": floor["frechet"], **scope,
+                                   "per_clip": sorted(({"item": i, "distance": d} for i, d in zip(ok_ids, per_clip)),
+                                                      key=lambda r: -r["distance"])}
         if "memorized_ratio" in task.metrics and ok_ids:
             distances = []
             for i in ok_ids:

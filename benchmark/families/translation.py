@@ -179,6 +179,21 @@ def frechet_jackknife(outputs: np.ndarray, references: np.ndarray, *, paired: li
     return value, max(0.0, value - z * se), value + z * se
 
 
+def domain_floor(references: np.ndarray, *, seed: int = 0) -> dict[str, Any]:
+    """The real-vs-real floor of ``target_domain_distance``: the Fréchet distance between two
+    disjoint halves of the compared references (seeded split), i.e. what real recordings of the
+    domain score against each other at half the size (None with fewer than 4)."""
+    from ..metrics.translation import frechet_distance
+
+    n = len(references)
+    if n < 4:
+        return {"floor": None, "floor_clips_per_half": n // 2}
+    order = np.random.default_rng(seed).permutation(n)
+    half = n // 2
+    return {"floor": frechet_distance(references[order[:half]], references[order[half:]]),
+            "floor_clips_per_half": half}
+
+
 class TranslationFamily(Family):
     name = "translation"
     prediction_suffix = ".wav"
@@ -421,11 +436,21 @@ class TranslationFamily(Family):
             self._domain_embeddings[key] = (refs, info)
         refs, info = self._domain_embeddings[key]
         ref_ids = info.get("reference_ids")
-        paired = [ref_ids.index(i) if ref_ids and i in ref_ids else None for i in out_ids]
+        n_domain = len(refs)
+        if ref_ids and all(i in ref_ids for i in out_ids):
+            # paired references (a synthetic target domain): the same items' references only, so a
+            # --limit run (or one with failures) is compared with the references of what it scored
+            refs = refs[[ref_ids.index(i) for i in out_ids]]
+            paired: list[int | None] | None = list(range(len(out_ids)))
+            scope = f"the references of the same {len(out_ids)} items (of {n_domain} in the domain)"
+        else:
+            paired = [ref_ids.index(i) if ref_ids and i in ref_ids else None for i in out_ids]
+            scope = f"all {n_domain} recordings of the target domain (whatever --limit)"
         value, lo, hi = frechet_jackknife(np.stack(outputs), refs, paired=paired)
         info = {k: v for k, v in info.items() if k != "reference_ids"}
         return {"target_domain_distance": {"mean": value, "ci_low": lo, "ci_high": hi, "n": len(outputs),
-                                           "n_reference": len(refs), "ci_method": "jackknife", **info}}
+                                           "n_reference": len(refs), "reference_set": scope,
+                                           **domain_floor(refs), "ci_method": "jackknife", **info}}
 
     # ---- figures ------------------------------------------------------------------------
     def figures(self, *, task: Task, dataset: Dataset, items: list[Item], run_dir: Path) -> list[Path]:

@@ -53,8 +53,12 @@ _add("translation", "target_domain_distance", False, "Frechet distance of output
 # --- generation (docs/generation.md) -----------------------------------------------------
 _add("generation", "frechet_mfcc", False, "Frechet distance of MFCC/spectral-statistics window embeddings, "
      "generated vs reference clips", "set")
-_add("generation", "frechet_pitch", False, "Frechet distance of Basic Pitch note-posteriorgram window embeddings, "
-     "generated vs reference clips", "set")
+# frechet_pitch (Basic Pitch posteriorgram windows) was dropped in generation tasks v2: it ranked white
+# noise above real piano (0.669 vs 0.665-0.704 for the LSTMs, 0.690 for piano; docs/generation.md)
+_add("generation", "frechet_inf_mfcc", False, "FAD-inf of the MFCC window embeddings: the Frechet distance "
+     "extrapolated to infinitely many generated windows (fadtk's score_inf)", "set")
+_add("generation", "kad_mfcc", False, "Kernel Audio Distance of the MFCC window embeddings: unbiased MMD^2, "
+     "Gaussian kernel, x100 (kadtk)", "set")
 _add("generation", "silence_ratio", False, "share of 64 ms frames below -60 dBFS")
 _add("generation", "clipping_ratio", False, "share of samples at or above 0.999 of full scale")
 _add("generation", "spectral_flatness", False, "mean spectral flatness of non-silent frames (1 = white noise or silence)")
