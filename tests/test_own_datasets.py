@@ -287,3 +287,12 @@ def test_dataset_param_on_run_and_verify(chorales, capsys, tmp_path):
     assert code == 0 and f"chorales[sustain_pedal=True] test fingerprint: {pedal_fp}" in out
     code, out, _ = run_cli(["datasets", "verify", "chorales", "--quiet", "--task", "chorales"], capsys)
     assert f"chorales[sustain_pedal=False] test fingerprint: {results[False]['dataset']['fingerprint']}" in out
+
+
+def test_verify_prints_the_fingerprint_each_task_records(synth_env, capsys):
+    from benchmark.datasets.synth import SynthDataset
+
+    code, out, _ = run_cli(["datasets", "verify", "synth", "--quiet"], capsys)
+    assert code == 0
+    expected = SynthDataset(variant="ensemble").fingerprint("test")
+    assert out.splitlines()[-1] == f"task synth-ensemble (synth[variant=ensemble]) test fingerprint: {expected}"

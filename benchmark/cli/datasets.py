@@ -344,7 +344,29 @@ def cmd_verify(args: argparse.Namespace) -> int:
         except MuseBenchError as exc:
             fingerprint = f"unavailable ({exc})"
         print(f"{label} {split} fingerprint: {fingerprint}")
+    if not args.task and not args.param:
+        _print_task_fingerprints(args, ds)
     return 0 if report.ok else 1
+
+
+def _print_task_fingerprints(args: argparse.Namespace, ds) -> None:
+    """The fingerprint each task on this dataset records (its own dataset_params), when they
+    differ from the dataset defaults printed above."""
+    from ..errors import MuseBenchError
+    from ..tasks import all_tasks
+
+    for task in sorted(all_tasks().values(), key=lambda t: t.name):
+        if task.dataset != ds.name or (args.split and task.split != args.split):
+            continue
+        try:
+            other = _dataset(args.name, args.data_dir, dict(task.dataset_params))
+            if other.params == ds.params:
+                continue
+            fingerprint = other.fingerprint(task.split)
+        except MuseBenchError as exc:
+            fingerprint = f"unavailable ({exc})"
+        params = ",".join(f"{k}={v}" for k, v in sorted(task.dataset_params.items()))
+        print(f"task {task.name} ({ds.name}[{params}]) {task.split} fingerprint: {fingerprint}")
 
 
 def cmd_register(args: argparse.Namespace) -> int:
