@@ -197,7 +197,7 @@ def init_from(net, vocab, path) -> int:
     return touched
 
 
-def validate(net, vocab, pieces, *, device: str, batch_size: int = 32) -> dict[str, float]:
+def validate(net, vocab, pieces, *, device: str, batch_size: int = 32, max_tokens: int = 512) -> dict[str, float]:
     """Mean scores over validation pieces (transcribed end to end)."""
     import warnings
 
@@ -205,7 +205,8 @@ def validate(net, vocab, pieces, *, device: str, batch_size: int = 32) -> dict[s
     from ...models.transcription.seq2seq.inference import transcribe_many
 
     was_training = net.training
-    est, stats = transcribe_many(net, vocab, [p.audio for p in pieces], batch_size=batch_size, device=device)
+    est, stats = transcribe_many(net, vocab, [p.audio for p in pieces], batch_size=batch_size, device=device,
+                                 max_tokens=max_tokens)
     net.train(was_training)
     sums: dict[str, list[float]] = {}
     for p, e in zip(pieces, est):
@@ -342,7 +343,7 @@ def _train(config: Seq2SeqTrainConfig, *, out: Path, progress: bool, say: Callab
 
     def run_validation() -> None:
         nonlocal best
-        scores = validate(net, vocab, val, device=device)
+        scores = validate(net, vocab, val, device=device, max_tokens=int(config.extra.get("validation_max_tokens", 512)))
         validations.append({"step": step, "seconds": round(elapsed, 1), **scores})
         say(f"step {step}: validation " + " ".join(f"{k}={v}" for k, v in scores.items()))
         if not best or scores.get(primary, 0.0) >= best.get(primary, -1.0):

@@ -83,13 +83,31 @@ _MEL_CACHE: dict[tuple[int, int], torch.Tensor] = {}
 
 
 def mel_filters(n_mels: int) -> torch.Tensor:
-    """Slaney mel filterbank (librosa) of shape (n_mels, N_FFT // 2 + 1)."""
+    """Slaney-style mel filterbank (Slaney mel scale, area-normalised triangles, as librosa's
+    ``filters.mel`` default) from FMIN to 8 kHz, shape (n_mels, N_FFT // 2 + 1); computed
+    here so that inference does not import librosa."""
     key = (n_mels, N_FFT)
     if key not in _MEL_CACHE:
-        import librosa
+        def hz_to_mel(f):
+            f = np.asarray(f, dtype=np.float64)
+            lin = f / (200.0 / 3)
+            log = 15.0 + np.log(np.maximum(f, 1e-10) / 1000.0) / (np.log(6.4) / 27.0)
+            return np.where(f >= 1000.0, log, lin)
 
-        fb = librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=n_mels, fmin=FMIN, fmax=SAMPLE_RATE / 2)
-        _MEL_CACHE[key] = torch.from_numpy(fb.astype(np.float32))
+        def mel_to_hz(m):
+            m = np.asarray(m, dtype=np.float64)
+            lin = m * (200.0 / 3)
+            log = 1000.0 * np.exp((np.log(6.4) / 27.0) * (m - 15.0))
+            return np.where(m >= 15.0, log, lin)
+
+        fft_freqs = np.linspace(0, SAMPLE_RATE / 2, N_FFT // 2 + 1)
+        edges = mel_to_hz(np.linspace(hz_to_mel(FMIN), hz_to_mel(SAMPLE_RATE / 2), n_mels + 2))
+        widths = np.diff(edges)
+        ramps = edges[:, None] - fft_freqs[None, :]
+        lower = -ramps[:-2] / widths[:-1, None]
+        upper = ramps[2:] / widths[1:, None]
+        weights = np.maximum(0, np.minimum(lower, upper)) * (2.0 / (edges[2:] - edges[:-2]))[:, None]
+        _MEL_CACHE[key] = torch.from_numpy(weights.astype(np.float32))
     return _MEL_CACHE[key]
 
 
