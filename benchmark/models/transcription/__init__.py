@@ -5,4 +5,6 @@ BUILTIN = {
     "oracle": "benchmark.models.transcription.oracle:Oracle",
     "noisy-oracle": "benchmark.models.transcription.oracle:NoisyOracle",
     "predictions": "benchmark.models.transcription.predictions:MidiPredictions",
+    "mt3": "benchmark.models.transcription.seq2seq.model:MT3",
+    "seq2seq-piano": "benchmark.models.transcription.seq2seq.model:Seq2SeqPiano",
 }
