@@ -1,5 +1,6 @@
 # MuseBench: two commands for a new user.
-#   make demo  - set up .venv, build the synthetic data, run the real models on synth-piano, print a leaderboard
+#   make demo  - set up .venv, build the synthetic data, run the real models on synth-piano and
+#                synth-ensemble, print their leaderboards
 #   make test  - set up .venv (+ Chromium and PostgreSQL for the app tests) and run the test suite
 # Both are idempotent: set-up is redone only when the install files change.
 
@@ -7,8 +8,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.musebench-installed
 SYSTEM_STAMP := $(VENV)/.musebench-system-deps
-DEMO_MODELS ?= basic-pitch transkun oracle noisy-oracle
+DEMO_MODELS ?= basic-pitch transkun seq2seq-piano oracle noisy-oracle
 DEMO_TASK ?= synth-piano
+DEMO_ENSEMBLE_MODELS ?= basic-pitch mt3
+DEMO_ENSEMBLE_TASK ?= synth-ensemble
 
 .PHONY: setup system-deps demo test test-fast leaderboard clean-venv help
 
@@ -35,6 +38,11 @@ demo: setup
 	  $(PY) -m benchmark run --task $(DEMO_TASK) --model $$m || exit $$?; \
 	done
 	$(PY) -m benchmark leaderboard --task $(DEMO_TASK)
+	@for m in $(DEMO_ENSEMBLE_MODELS); do \
+	  echo "== $(DEMO_ENSEMBLE_TASK) / $$m"; \
+	  $(PY) -m benchmark run --task $(DEMO_ENSEMBLE_TASK) --model $$m || exit $$?; \
+	done
+	$(PY) -m benchmark leaderboard --task $(DEMO_ENSEMBLE_TASK)
 
 test: setup system-deps
 	$(PY) -m pytest -q -p no:cacheprovider
