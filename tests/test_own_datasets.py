@@ -70,7 +70,7 @@ def test_add_then_run_leaderboard_verify_and_check(chorales, capsys, tmp_path):
         f"  {chorales}/twice.flac: duplicate stem: twice.flac, twice.wav are audio files of one item",
     ])
     manifest = json.loads((tmp_path / "musebench-config" / "datasets" / "chorales" / "manifest.json").read_text())
-    assert sorted(manifest["items"]) == ["book2/bwv-256", "bwv-253", "bwv-254", "bwv-255"]
+    assert sorted(manifest["items"]) == ["book2--bwv-256", "bwv-253", "bwv-254", "bwv-255"]
     entry = manifest["items"]["bwv-255"]
     assert entry["files"]["audio"]["path"] == "bwv-255.flac"
     midi = chorales / "bwv-253.mid"
@@ -88,13 +88,16 @@ def test_add_then_run_leaderboard_verify_and_check(chorales, capsys, tmp_path):
     assert code == 0
     run_dir = next((tmp_path / "musebench-results" / "runs" / "chorales" / "oracle").iterdir())
     results = json.loads((run_dir / "results.json").read_text())
+    assert (run_dir / "predictions" / "book2--bwv-256.mid").is_file()
     assert results["metrics"]["onset_f1"]["mean"] == 1.0
     assert results["metrics"]["frame_f1"]["mean"] == 1.0
     assert results["dataset"]["fingerprint"] == get_dataset("chorales").fingerprint("test")
     assert results["dataset"]["verified"] is True
 
-    code, out, _ = run_cli(["leaderboard", "--task", "chorales"], capsys)
-    assert code == 0 and "| oracle" in out
+    code, out, _ = run_cli(["leaderboard", "--task", "chorales", "--format", "json"], capsys)
+    assert code == 0
+    row = next(r for b in json.loads(out) for r in b["ranked"] if r["model"] == "oracle")
+    assert row["onset_f1"] == 1.0 and row["coverage"] == "4/4"
 
     code, out, _ = run_cli(["datasets", "verify", "chorales", "--quiet"], capsys)
     assert code == 0
@@ -146,7 +149,7 @@ def test_splits_from_folders_and_from_a_csv(synth_root, tmp_path, capsys):
     assert "(train 2, validation 1, test 1; splits from folders: train, validation, test)" in out.splitlines()[0]
     ds = get_dataset("folders")
     assert ds.splits == ("train", "validation", "test")
-    assert [it.id for it in ds.items("train")] == ["train/a", "train/b"]
+    assert [it.id for it in ds.items("train")] == ["train--a", "train--b"]
     assert all(ds.is_verified(s) for s in ds.splits)
 
     flat = tmp_path / "by-csv"

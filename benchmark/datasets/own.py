@@ -11,7 +11,7 @@ for MAESTRO.
 Layout of DIR::
 
     x.wav + x.mid (or x.midi)            audio: any suffix of AUDIO_SUFFIXES
-    sub/folder/y.flac + sub/folder/y.mid pairs may sit in subfolders (ids keep the folder)
+    sub/folder/y.flac + sub/folder/y.mid pairs may sit in subfolders (id sub--folder--y)
     train/..., validation/..., test/...  top-level folders with these names give the split
     *.csv with a ``split`` column        or a CSV (MAESTRO style) whose other column names the
                                          audio or MIDI file (relative path, or the stem)
@@ -36,7 +36,7 @@ from ..errors import BadInputError, ConfigError, MissingDataError, MuseBenchErro
 from ..io_utils import atomic_write_json, sha256_file
 from ..paths import config_file
 from ..types import Item, Notes
-from ._real import RealDataset, _file_digests, check_audio_file
+from ._real import RealDataset, _file_digests, check_audio_file, safe_id
 from .base import Manifest
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".m4a")
@@ -92,6 +92,12 @@ class ScanResult:
 # --------------------------------------------------------------------------------------
 def _stem(rel: str) -> str:
     return os.path.splitext(rel)[0]
+
+
+def item_id(stem: str) -> str:
+    """The item id of a relative stem: folders joined by ``--``, other characters outside
+    ``[A-Za-z0-9._-]`` replaced (ids name files in run directories, so they hold no ``/``)."""
+    return "--".join(safe_id(part) for part in stem.split("/"))
 
 
 def _walk(root: Path) -> list[str]:
@@ -175,7 +181,7 @@ def scan_folder(root: str | os.PathLike, *, family: str = "transcription", stric
     Returns
     -------
     ScanResult
-        ``items`` maps id (the relative stem, ``/``-separated) to a manifest entry.
+        ``items`` maps id (:func:`item_id` of the relative stem) to a manifest entry.
     """
     from tqdm.auto import tqdm
 
@@ -266,7 +272,12 @@ def scan_folder(root: str | os.PathLike, *, family: str = "transcription", stric
                 problem(midi_rel, "unreadable MIDI (" + str(exc).split(": ", 1)[-1] + ")")
                 continue
             entry_files["midi"] = _file_spec(root, midi_rel)
-        result.items[stem] = {"split": split, "files": entry_files, "metadata": metadata}
+        iid = item_id(stem)
+        if iid in result.items:
+            problem(audio_rel, f"its item id {iid!r} is also the id of {result.items[iid]['files']['audio']['path']}"
+                               " (rename one of them)")
+            continue
+        result.items[iid] = {"split": split, "files": entry_files, "metadata": metadata}
     if not result.items:
         raise BadInputError(f"{root}: no usable items found" + (
             f" ({len(result.problems)} problem(s), first: {result.problems[0]})" if result.problems else
