@@ -550,6 +550,12 @@ class Invocations:
             atomic_write_json(self.path, self.rows)
             self.written = now
 
+    def finish(self, wall_s: float) -> None:
+        """This invocation's wall time as results.json reports it (from the start of the run to
+        the start of aggregation)."""
+        self.rows[-1]["wall_s"] = round(wall_s, 3)
+        atomic_write_json(self.path, self.rows)
+
     @property
     def total_s(self) -> float:
         return sum(float(r.get("wall_s") or 0.0) for r in self.rows)
@@ -685,7 +691,7 @@ def run_task(options: RunOptions, *, on_item: Callable[[dict[str, Any]], None] |
             save_model_info(plan, model_info)
         wall_s = time.perf_counter() - t0
         try:
-            invocations.tick(force=True)
+            invocations.finish(wall_s)
         except OSError as exc:
             if _is_disk_full(exc):
                 raise disk_full(plan, exc, "writing invocations.json") from None

@@ -81,9 +81,15 @@ def worker_main(conn: Any, plan: RunPlan, env: dict[str, str], cwd: str) -> None
     os.environ.clear()
     os.environ.update(env)
     os.chdir(cwd)
+    def send(msg: tuple) -> None:
+        try:
+            conn.send(msg)
+        except (OSError, ValueError):  # the runner is gone (killed): nothing to report to
+            os._exit(0)
+
     worker = ItemWorker(plan)
-    worker.on_event = conn.send
-    conn.send(("ready", os.getpid()))
+    worker.on_event = send
+    send(("ready", os.getpid()))
     while True:
         try:
             msg = conn.recv()
@@ -97,14 +103,14 @@ def worker_main(conn: Any, plan: RunPlan, env: dict[str, str], cwd: str) -> None
                 worker.process_group(items)
             else:
                 worker.process(items[0])
-            conn.send(("done", peak_rss_mb()))
+            send(("done", peak_rss_mb()))
         except MuseBenchError as exc:  # a failed load, a full disk: the run stops
-            conn.send(("error", type(exc).__name__, str(exc)))
+            send(("error", type(exc).__name__, str(exc)))
             return
         except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt from a model
             what = f"SystemExit({exc.code!r})" if isinstance(exc, SystemExit) else type(exc).__name__
             try:
-                conn.send(("died", f"the model raised {what}"))
+                send(("died", f"the model raised {what}"))
             finally:
                 os._exit(70)
 
