@@ -8,6 +8,12 @@
   corrected with Holm's step-down method across all pairs of a question.
 - Ranks with ties: a condition's rank is 1 + the number of conditions significantly better than
   it; ``tied_with`` lists the conditions it does not differ from significantly.
+
+Per protocol the same tables hold the protocol's score (column ``mos``, named by ``score``):
+ACR MOS (ITU-T P.800 / P.808), DCR DMOS (P.800 Annex D), the MUSHRA mean on 0-100 with paired
+t-tests between conditions on ratings paired by (rater, item) (ITU-R BS.1534-3), and for A/B
+preference the Bradley-Terry log-strength (maximum likelihood; ties count half a win to each
+side), with percentile intervals from a bootstrap over raters, a win matrix and ranks.
 """
 from __future__ import annotations
 
@@ -24,8 +30,16 @@ from benchmark.errors import ConfigError
 
 from .screening import Thresholds, screen
 
-MOS_COLUMNS = ["question", "condition", "condition_kind", "n", "n_raters", "n_items", "mos", "std", "ci_low",
-               "ci_high", "boot_low", "boot_high", "n1", "n2", "n3", "n4", "n5"]
+MOS_COLUMNS = ["question", "score", "condition", "condition_kind", "n", "n_raters", "n_items", "mos", "std",
+               "ci_low", "ci_high", "boot_low", "boot_high", "n1", "n2", "n3", "n4", "n5", "win_rate"]
+#: what the ``mos`` column holds per question, and its name in leaderboard columns
+SCORE_NAMES = {"quality": "mos", "similarity": "mos", "degradation": "dmos", "mushra": "mushra", "preference": "bt"}
+SCORE_LABELS = {"mos": "MOS", "dmos": "DMOS", "mushra": "MUSHRA score", "bt": "Bradley-Terry strength"}
+PAIRWISE_TESTS = ("mannwhitney", "wilcoxon", "ttest")
+
+
+def score_name(question: str) -> str:
+    return SCORE_NAMES.get(question, "mos")
 PAIR_COLUMNS = ["question", "a", "b", "mos_a", "mos_b", "diff", "n_a", "n_b", "test", "statistic", "p", "p_holm",
                 "significant"]
 
@@ -67,19 +81,28 @@ def holm(pvalues: Sequence[float]) -> np.ndarray:
 
 
 def mos_table(ratings: pd.DataFrame, *, level: float = 0.95, bootstrap: int = 0, seed: int = 0) -> pd.DataFrame:
-    """MOS per (question, condition) of the test ratings given (filter raters before)."""
-    test = ratings[ratings["kind"] == "test"]
+    """MOS (DMOS, MUSHRA mean) per (question, condition) of the test ratings given (filter raters before).
+
+    A/B preference ratings are left out: :func:`bradley_terry` scores them.
+    """
+    from .questions import QUESTIONS
+
+    test = ratings[(ratings["kind"] == "test") & (ratings["question"] != "preference")]
     rows = []
     for (q, cond), grp in test.groupby(["question", "condition"], sort=True):
         v = grp["value"].to_numpy(float)
-        lo, hi = np.clip(t_interval(v, level=level), 1.0, 5.0)  # the scale's bounds
+        scale = QUESTIONS.get(q)
+        lo_s, hi_s = (scale.low, scale.high) if scale else (1, 5)
+        lo, hi = np.clip(t_interval(v, level=level), lo_s, hi_s)  # the scale's bounds
         blo, bhi = bootstrap_interval(v, level=level, n_boot=bootstrap, seed=seed) if bootstrap else (np.nan, np.nan)
-        counts = np.bincount(grp["value"].to_numpy(int), minlength=6)
-        rows.append({"question": q, "condition": cond, "condition_kind": grp["condition_kind"].iloc[0],
+        counts = np.bincount(grp["value"].to_numpy(int), minlength=6) if hi_s <= 5 else None
+        rows.append({"question": q, "score": score_name(q), "condition": cond,
+                     "condition_kind": grp["condition_kind"].iloc[0],
                      "n": int(v.size), "n_raters": int(grp["rater_id"].nunique()), "n_items": int(grp["item"].nunique()),
                      "mos": float(v.mean()), "std": float(v.std(ddof=1)) if v.size > 1 else float("nan"),
                      "ci_low": lo, "ci_high": hi, "boot_low": blo, "boot_high": bhi,
-                     **{f"n{k}": int(counts[k]) for k in range(1, 6)}})
+                     **{f"n{k}": int(counts[k]) if counts is not None else None for k in range(1, 6)},
+                     "win_rate": float("nan")})
     df = pd.DataFrame(rows, columns=MOS_COLUMNS)
     return df.sort_values(["question", "mos"], ascending=[True, False]).reset_index(drop=True)
 
@@ -94,9 +117,9 @@ def pairwise(ratings: pd.DataFrame, *, method: str = "mannwhitney", alpha: float
     """Two-sided tests between every pair of conditions, per question, with Holm correction."""
     from scipy import stats
 
-    if method not in ("mannwhitney", "wilcoxon"):
-        raise ConfigError(f"pairwise test must be 'mannwhitney' or 'wilcoxon', not {method!r}")
-    test = ratings[ratings["kind"] == "test"]
+    if method not in PAIRWISE_TESTS:
+        raise ConfigError(f"pairwise test must be one of {', '.join(PAIRWISE_TESTS)}, not {method!r}")
+    test = ratings[(ratings["kind"] == "test") & (ratings["question"] != "preference")]
     out = []
     for q, qdf in test.groupby("question", sort=True):
         conds = sorted(qdf["condition"].dropna().unique())
@@ -109,8 +132,11 @@ def pairwise(ratings: pd.DataFrame, *, method: str = "mannwhitney", alpha: float
                 stat, p = float(res.statistic), float(res.pvalue)
             else:
                 pa, pb = _paired(qdf, a, b)
-                if pa.size == 0 or np.all(pa == pb):
+                if pa.size < 2 or np.all(pa == pb):
                     stat, p = float("nan"), 1.0
+                elif method == "ttest":  # paired t-test on (rater, item) pairs, as BS.1534-3 analyses MUSHRA
+                    res = stats.ttest_rel(pa, pb)
+                    stat, p = float(res.statistic), float(res.pvalue)
                 else:
                     res = stats.wilcoxon(pa, pb, zero_method="wilcox", alternative="two-sided")
                     stat, p = float(res.statistic), float(res.pvalue)
@@ -126,6 +152,115 @@ def pairwise(ratings: pd.DataFrame, *, method: str = "mannwhitney", alpha: float
                 r["significant"] = bool(pa_ < alpha)
         out.extend(rows)
     return pd.DataFrame(out, columns=PAIR_COLUMNS)
+
+
+# --------------------------------------------------------------------------- A/B preference
+def preference_outcomes(ratings: pd.DataFrame) -> pd.DataFrame:
+    """A/B test ratings as outcomes: rater_id, item, a, b (conditions), result (1 A wins, 0 B wins, 0.5 tie)."""
+    pref = ratings[(ratings["kind"] == "test") & (ratings["question"] == "preference")]
+    pref = pref.dropna(subset=["condition", "condition_b"])
+    result = pref["value"].map({1: 1.0, 2: 0.0, 0: 0.5})
+    return pd.DataFrame({"rater_id": pref["rater_id"].to_numpy(), "item": pref["item"].to_numpy(),
+                         "a": pref["condition"].to_numpy(), "b": pref["condition_b"].to_numpy(),
+                         "result": result.to_numpy(float)})
+
+
+def win_matrix(outcomes: pd.DataFrame, conditions: Sequence[str]) -> pd.DataFrame:
+    """``W[i, j]``: wins of row condition i over column condition j (a tie counts 0.5 to each)."""
+    idx = {c: k for k, c in enumerate(conditions)}
+    w = np.zeros((len(conditions), len(conditions)))
+    for a, b, r in zip(outcomes["a"], outcomes["b"], outcomes["result"]):
+        w[idx[a], idx[b]] += r
+        w[idx[b], idx[a]] += 1.0 - r
+    return pd.DataFrame(w, index=list(conditions), columns=list(conditions))
+
+
+def bt_fit(wins: np.ndarray, *, prior: float = 0.0, tol: float = 1e-12, max_iter: int = 10000) -> np.ndarray:
+    """Bradley-Terry maximum-likelihood log-strengths (mean 0) from a win matrix.
+
+    Hunter's (2004) MM iteration: ``p_i <- W_i / sum_j n_ij / (p_i + p_j)``, which increases the
+    likelihood ``prod (p_i / (p_i + p_j)) ** w_ij`` at every step. ``prior`` adds that many wins to
+    each side of every compared pair (needed when a condition never wins or never loses, where
+    the MLE does not exist).
+    """
+    w = np.asarray(wins, dtype=float).copy()
+    n_games = w + w.T
+    if prior:
+        w = w + prior * (n_games > 0)
+        n_games = w + w.T
+    total = w.sum(axis=1)
+    p = np.ones(w.shape[0])
+    for _ in range(max_iter):
+        denom = (n_games / (p[:, None] + p[None, :])).sum(axis=1)
+        new = np.where(denom > 0, total / np.where(denom > 0, denom, 1.0), p)
+        new = new / np.exp(np.mean(np.log(np.maximum(new, 1e-300))))
+        if np.max(np.abs(np.log(np.maximum(new, 1e-300)) - np.log(np.maximum(p, 1e-300)))) < tol:
+            p = new
+            break
+        p = new
+    lp = np.log(np.maximum(p, 1e-300))
+    return lp - lp.mean()
+
+
+def _needs_prior(w: np.ndarray) -> bool:
+    total, games = w.sum(axis=1), (w + w.T).sum(axis=1)
+    return bool(np.any((total <= 0) | (total >= games)))
+
+
+def bradley_terry(ratings: pd.DataFrame, *, n_boot: int = 1000, level: float = 0.95, alpha: float = 0.05,
+                  seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Bradley-Terry scores of A/B preference ratings: (scores, pairwise, win matrix).
+
+    Scores have the columns of :data:`MOS_COLUMNS` (``mos`` = log-strength, mean 0 over the
+    conditions; ``ci_low``/``ci_high`` percentile intervals from ``n_boot`` resamples of raters;
+    ``win_rate`` = wins / comparisons). Pairwise rows test each difference of log-strengths with
+    the bootstrap (two-sided p = twice the smaller share of resamples on either side of 0), Holm-
+    corrected, in the columns of :data:`PAIR_COLUMNS`.
+    """
+    out = preference_outcomes(ratings)
+    conds = sorted(set(out["a"]) | set(out["b"]))
+    if not conds:
+        return (pd.DataFrame(columns=MOS_COLUMNS), pd.DataFrame(columns=PAIR_COLUMNS),
+                pd.DataFrame())
+    wins = win_matrix(out, conds)
+    w = wins.to_numpy()
+    prior = 0.5 if _needs_prior(w) else 0.0
+    est = bt_fit(w, prior=prior)
+    raters = np.array(sorted(out["rater_id"].unique()))
+    by_rater = {r: win_matrix(out[out["rater_id"] == r], conds).to_numpy() for r in raters}
+    rng = np.random.default_rng(seed)
+    boots = []
+    for _ in range(n_boot if len(raters) > 1 else 0):
+        pick = rng.integers(0, len(raters), size=len(raters))
+        wb = sum(by_rater[raters[k]] for k in pick)
+        boots.append(bt_fit(wb, prior=0.5 if _needs_prior(wb) else 0.0, tol=1e-9))
+    boots_a = np.array(boots) if boots else np.full((0, len(conds)), np.nan)
+    kinds = dict(zip(ratings["condition"], ratings["condition_kind"]))
+    games = (w + w.T).sum(axis=1)
+    rows = []
+    for k, c in enumerate(conds):
+        lo, hi = (np.quantile(boots_a[:, k], [(1 - level) / 2, (1 + level) / 2]) if len(boots_a)
+                  else (np.nan, np.nan))
+        mine = out[(out["a"] == c) | (out["b"] == c)]
+        rows.append({"question": "preference", "score": "bt", "condition": c, "condition_kind": kinds.get(c),
+                     "n": int(games[k]), "n_raters": int(mine["rater_id"].nunique()),
+                     "n_items": int(mine["item"].nunique()), "mos": float(est[k]), "std": float("nan"),
+                     "ci_low": float(lo), "ci_high": float(hi), "boot_low": float(lo), "boot_high": float(hi),
+                     **{f"n{j}": None for j in range(1, 6)},
+                     "win_rate": float(w[k].sum() / games[k]) if games[k] else float("nan")})
+    scores = pd.DataFrame(rows, columns=MOS_COLUMNS).sort_values("mos", ascending=False).reset_index(drop=True)
+    pairs = []
+    for i, j in itertools.combinations(range(len(conds)), 2):
+        d = boots_a[:, i] - boots_a[:, j]
+        p = float(min(1.0, 2 * min(np.mean(d <= 0), np.mean(d >= 0)))) if len(d) else 1.0
+        pairs.append({"question": "preference", "a": conds[i], "b": conds[j], "mos_a": float(est[i]),
+                      "mos_b": float(est[j]), "diff": float(est[i] - est[j]), "n_a": int(games[i]),
+                      "n_b": int(games[j]), "test": "bootstrap over raters", "statistic": float(est[i] - est[j]),
+                      "p": p})
+    if pairs:
+        for r, pa in zip(pairs, holm([r["p"] for r in pairs])):
+            r["p_holm"], r["significant"] = float(pa), bool(pa < alpha)
+    return scores, pd.DataFrame(pairs, columns=PAIR_COLUMNS), wins
 
 
 def ranks_with_ties(mos: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
@@ -167,7 +302,9 @@ def leaderboard(mos: pd.DataFrame, ranks: pd.DataFrame, conditions: pd.DataFrame
         for q in sorted(mos["question"].unique()):
             m = mos[(mos["question"] == q) & (mos["condition"] == c.condition)]
             rk = ranks[(ranks["question"] == q) & (ranks["condition"] == c.condition)]
-            row[f"{q}_mos"] = float(m["mos"].iloc[0]) if len(m) else np.nan
+            row[f"{q}_{score_name(q)}"] = float(m["mos"].iloc[0]) if len(m) else np.nan
+            if q == "preference":
+                row[f"{q}_win_rate"] = float(m["win_rate"].iloc[0]) if len(m) else np.nan
             row[f"{q}_ci_low"] = float(m["ci_low"].iloc[0]) if len(m) else np.nan
             row[f"{q}_ci_high"] = float(m["ci_high"].iloc[0]) if len(m) else np.nan
             row[f"{q}_n"] = int(m["n"].iloc[0]) if len(m) else 0
@@ -181,8 +318,8 @@ def leaderboard(mos: pd.DataFrame, ranks: pd.DataFrame, conditions: pd.DataFrame
         rows.append(row)
     df = pd.DataFrame(rows)
     first_q = sorted(mos["question"].unique())[0] if len(mos) else None
-    if first_q and f"{first_q}_mos" in df:
-        df = df.sort_values(f"{first_q}_mos", ascending=False, na_position="last")
+    if first_q and f"{first_q}_{score_name(first_q)}" in df:
+        df = df.sort_values(f"{first_q}_{score_name(first_q)}", ascending=False, na_position="last")
     return df.reset_index(drop=True)
 
 
@@ -193,7 +330,7 @@ def metric_agreement(board: pd.DataFrame, *, question: str) -> pd.DataFrame:
     sys_rows = board[board["kind"] == "system"]
     out = []
     for col in [c for c in board.columns if c.startswith("metric:") and not c.endswith(":ci")]:
-        sub = sys_rows[[f"{question}_mos", col]].dropna()
+        sub = sys_rows[[f"{question}_{score_name(question)}", col]].dropna()
         rho = float(stats.spearmanr(sub.iloc[:, 0], sub.iloc[:, 1]).statistic) if len(sub) >= 3 else float("nan")
         out.append({"metric": col.split(":", 1)[1], "n_systems": len(sub), "spearman_rho": rho,
                     "caveat": spearman_caveat(len(sub))})
@@ -229,26 +366,45 @@ class StudyAnalysis:
     ranks: pd.DataFrame
     board: pd.DataFrame
     thresholds: Thresholds = field(default_factory=Thresholds)
+    protocol: str = "acr"
+    wins: pd.DataFrame = field(default_factory=pd.DataFrame)  # A/B: win matrix of the kept raters
+
+
+#: the pairwise test each protocol uses unless told otherwise
+DEFAULT_TEST = {"acr": "mannwhitney", "dcr": "mannwhitney", "mushra": "ttest", "ab": "bootstrap"}
 
 
 def analyse(store, name: str, *, thresholds: Thresholds = Thresholds(), bootstrap: int = 0,
-            method: str = "mannwhitney", alpha: float = 0.05, seed: int = 0) -> StudyAnalysis:
-    """Screen the raters of study ``name``, then MOS, pairwise tests, ranks and the leaderboard."""
+            method: str | None = None, alpha: float = 0.05, seed: int = 0) -> StudyAnalysis:
+    """Screen the raters of study ``name``, then scores, pairwise tests, ranks and the leaderboard.
+
+    ``method`` (None: the protocol's :data:`DEFAULT_TEST`) chooses the pairwise test of the
+    ACR, DCR and MUSHRA scores; A/B preference always tests with the bootstrap over raters
+    (``bootstrap`` resamples, 1000 when 0).
+    """
     from .data import conditions_frame, raters_frame, ratings_frame
     from .ratings import get_study
 
     study = get_study(store, name)
+    protocol = study.protocol
     ratings = ratings_frame(store, study.id)
     raters = raters_frame(store, study.id)
     table = screen(ratings, raters, thresholds)
     kept_ids = set(table.loc[~table["excluded"], "rater_id"]) if len(table) else set()
     kept = ratings[ratings["rater_id"].isin(kept_ids)]
-    mos = mos_table(kept, bootstrap=bootstrap, seed=seed)
-    pairs = pairwise(kept, method=method, alpha=alpha)
+    wins = pd.DataFrame()
+    if protocol == "ab":
+        mos, pairs, wins = bradley_terry(kept, n_boot=bootstrap or 1000, alpha=alpha, seed=seed)
+    else:
+        method = method or DEFAULT_TEST[protocol]
+        if method == "bootstrap":
+            raise ConfigError("the bootstrap test is for A/B preference studies")
+        mos = mos_table(kept, bootstrap=bootstrap, seed=seed)
+        pairs = pairwise(kept, method=method, alpha=alpha)
     ranks = ranks_with_ties(mos, pairs)
     board = leaderboard(mos, ranks, conditions_frame(store, study.id))
     return StudyAnalysis(study=name, ratings=ratings, raters=raters, screening=table, kept=kept, mos=mos,
-                         pairs=pairs, ranks=ranks, board=board, thresholds=thresholds)
+                         pairs=pairs, ranks=ranks, board=board, thresholds=thresholds, protocol=protocol, wins=wins)
 
 
 def format_mos(mos: pd.DataFrame, ranks: pd.DataFrame) -> str:
@@ -257,8 +413,13 @@ def format_mos(mos: pd.DataFrame, ranks: pd.DataFrame) -> str:
         return "MOS: no ratings from kept raters yet"
     lines = []
     for q, qm in mos.groupby("question", sort=True):
-        lines.append(f"MOS ({q}, 95% t CI):")
-        lines.append(f"  {'rank':>5}  {'condition':<28} {'MOS':>5}  {'95% CI':<15} {'n':>5} {'raters':>6}  tied with")
+        name = score_name(q)
+        head = {"mos": "MOS", "dmos": "DMOS", "mushra": "MUSHRA", "bt": "BT"}[name]
+        what = {"mos": "95% t CI", "dmos": "DCR, ITU-T P.800 Annex D, 95% t CI",
+                "mushra": "ITU-R BS.1534-3, mean 0-100, 95% t CI",
+                "bt": "Bradley-Terry log-strength, 95% bootstrap CI over raters"}[name]
+        lines.append(f"{head if name != 'bt' else 'Preference'} ({q}, {what}):")
+        lines.append(f"  {'rank':>5}  {'condition':<28} {head:>5}  {'95% CI':<15} {'n':>5} {'raters':>6}  tied with")
         for r in qm.itertuples(index=False):
             rk = ranks[(ranks["question"] == q) & (ranks["condition"] == r.condition)]
             rank = int(rk["rank"].iloc[0]) if len(rk) else 0
@@ -267,7 +428,8 @@ def format_mos(mos: pd.DataFrame, ranks: pd.DataFrame) -> str:
             shared = ranks[(ranks["question"] == q) & (ranks["rank"] == rank)]
             mark = "=" if len(shared) > 1 else " "
             ci = f"[{r.ci_low:.2f}, {r.ci_high:.2f}]" if np.isfinite(r.ci_low) else "[n/a]"
-            lines.append(f"  {rank:>4}{mark}  {r.condition:<28} {r.mos:>5.2f}  {ci:<15} {r.n:>5} {r.n_raters:>6}  {tied}")
+            value = f"{r.mos:>5.1f}" if name == "mushra" else f"{r.mos:>+5.2f}" if name == "bt" else f"{r.mos:>5.2f}"
+            lines.append(f"  {rank:>4}{mark}  {r.condition:<28} {value}  {ci:<15} {r.n:>5} {r.n_raters:>6}  {tied}")
     return "\n".join(lines)
 
 
@@ -279,6 +441,13 @@ def plot_distributions(mos: pd.DataFrame, *, question: str):
     import matplotlib.pyplot as plt
 
     qm = mos[mos["question"] == question].sort_values("mos")
+    if len(qm) and qm["n1"].isna().any():  # a continuous or preference scale: means with intervals
+        fig, ax = plt.subplots(figsize=(7, 1.2 + 0.45 * max(len(qm), 1)))
+        err = np.vstack([qm["mos"] - qm["ci_low"], qm["ci_high"] - qm["mos"]])
+        ax.errorbar(qm["mos"], qm["condition"], xerr=np.nan_to_num(err), fmt="o", capsize=3)
+        ax.set_xlabel(f"{SCORE_LABELS[score_name(question)]} ({question}), 95 % CI")
+        fig.tight_layout()
+        return fig
     fig, ax = plt.subplots(figsize=(7, 1.2 + 0.45 * max(len(qm), 1)))
     left = np.zeros(len(qm))
     colours = ["#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac"]

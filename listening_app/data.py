@@ -4,14 +4,19 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import aliased
 
-from .store import Condition, Rater, Rating, Stimulus, Store, Trial
+from .store import Condition, Rater, Rating, Stimulus, Store, Trial, View
 
-RATING_COLUMNS = ["rater_id", "rater", "external_id", "trial", "kind", "condition", "condition_kind", "item",
-                  "question", "value", "expected", "created_at", "response_ms", "listen_fraction"]
-RATER_COLUMNS = ["rater_id", "rater", "external_id", "stage", "n_assigned", "n_done", "finished",
-                 "headphone_correct", "headphone_of", "headphone_passed", "created_at", "finished_at"]
+#: ``condition_b``: the second clip's condition (A/B); ``page``: the MUSHRA page; ``shown_at``: when the
+#: server first showed the trial; ``answer_s``: seconds from then to the answer (server clock);
+#: ``clip_s``: the rated clip's duration
+RATING_COLUMNS = ["rater_id", "rater", "external_id", "completion_code", "trial", "kind", "condition",
+                  "condition_kind", "condition_b", "item", "page", "question", "value", "expected", "shown_at",
+                  "created_at", "answer_s", "clip_s", "response_ms", "listen_fraction"]
+RATER_COLUMNS = ["rater_id", "rater", "external_id", "completion_code", "stage", "n_assigned", "n_done", "finished",
+                 "headphone_correct", "headphone_of", "headphone_passed", "headphone_s", "created_at", "finished_at"]
 
 
 def pseudonym(rater_id: int) -> str:
@@ -19,20 +24,27 @@ def pseudonym(rater_id: int) -> str:
 
 
 def ratings_frame(store: Store, study_id: int) -> pd.DataFrame:
-    """One row per stored rating, with the trial kind, condition, item and expected answers."""
-    q = (select(Rating.rater_id, Rater.external_id, Rating.trial_id.label("trial"), Trial.kind,
-                Condition.name.label("condition"), Condition.kind.label("condition_kind"), Stimulus.item,
-                Rating.question, Rating.value, Trial.expected_json.label("expected"), Rating.created_at,
-                Rating.response_ms, Rating.listen_fraction)
+    """One row per stored rating, with the trial kind, condition(s), item, expected answers and times."""
+    stim_b, cond_b = aliased(Stimulus), aliased(Condition)
+    q = (select(Rating.rater_id, Rater.external_id, Rater.completion_code, Rating.trial_id.label("trial"), Trial.kind,
+                Condition.name.label("condition"), Condition.kind.label("condition_kind"),
+                cond_b.name.label("condition_b"), Stimulus.item, Trial.page, Rating.question, Rating.value,
+                Trial.expected_json.label("expected"), View.shown_at, Rating.created_at,
+                Stimulus.duration_s.label("clip_s"), Rating.response_ms, Rating.listen_fraction)
          .join(Rater, Rater.id == Rating.rater_id).join(Trial, Trial.id == Rating.trial_id)
          .join(Stimulus, Stimulus.id == Trial.stimulus_id)
          .outerjoin(Condition, Condition.id == Stimulus.condition_id)
+         .outerjoin(stim_b, stim_b.id == Trial.other_id).outerjoin(cond_b, cond_b.id == stim_b.condition_id)
+         .outerjoin(View, and_(View.rater_id == Rating.rater_id, View.what == func.coalesce(Trial.page, Trial.id)))
          .where(Trial.study_id == study_id).order_by(Rating.id))
     with store.read() as conn:
         rows = [dict(r._mapping) for r in conn.execute(q)]
-    df = pd.DataFrame(rows, columns=[c for c in RATING_COLUMNS if c != "rater"])
+    df = pd.DataFrame(rows, columns=[c for c in RATING_COLUMNS if c not in ("rater", "answer_s")])
     df.insert(1, "rater", [pseudonym(int(i)) for i in df["rater_id"]])
     df["value"] = df["value"].astype(int)
+    shown = pd.to_datetime(df["shown_at"], utc=True)
+    answered = pd.to_datetime(df["created_at"], utc=True)
+    df.insert(df.columns.get_loc("created_at") + 1, "answer_s", (answered - shown).dt.total_seconds())
     return df
 
 
@@ -51,11 +63,13 @@ def raters_frame(store: Store, study_id: int) -> pd.DataFrame:
         main = [t for t in json.loads(r.assignment_json) if trials[t].kind != "training"]
         done = sum(1 for t in main if counts.get((r.id, t), 0) >= len(trials[t].questions.split(",")))
         hp = json.loads(r.headphone_json) if r.headphone_json else {}
-        rows.append({"rater_id": r.id, "rater": pseudonym(r.id), "external_id": r.external_id, "stage": r.stage,
+        rows.append({"rater_id": r.id, "rater": pseudonym(r.id), "external_id": r.external_id,
+                     "completion_code": r.completion_code, "stage": r.stage,
                      "n_assigned": len(main), "n_done": done,
                      "finished": r.finished_at is not None or (bool(main) and done >= len(main)),
                      "headphone_correct": hp.get("correct"), "headphone_of": hp.get("of"),
-                     "headphone_passed": hp.get("passed"), "created_at": r.created_at, "finished_at": r.finished_at})
+                     "headphone_passed": hp.get("passed"), "headphone_s": hp.get("seconds"),
+                     "created_at": r.created_at, "finished_at": r.finished_at})
     return pd.DataFrame(rows, columns=RATER_COLUMNS)
 
 

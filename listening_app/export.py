@@ -1,4 +1,8 @@
-"""Export a study's raw ratings, screening, MOS and pairwise tests as CSV files or one JSON."""
+"""Export a study's raw ratings, raters, screening, scores and pairwise tests as CSV files or one JSON.
+
+Every table that lists raters carries their completion code (``ratings``, ``raters``,
+``screening``); A/B studies add the win matrix (``wins``).
+"""
 from __future__ import annotations
 
 import json
@@ -14,12 +18,13 @@ from benchmark.io_utils import atomic_write_text
 
 from .analysis import StudyAnalysis
 
-TABLES = ("ratings", "screening", "mos", "pairwise", "leaderboard")
+TABLES = ("ratings", "raters", "screening", "mos", "pairwise", "leaderboard", "wins")
 
 
 def _tables(an: StudyAnalysis) -> dict[str, pd.DataFrame]:
-    return {"ratings": an.ratings, "screening": an.screening, "mos": an.mos, "pairwise": an.pairs,
-            "leaderboard": an.board}
+    wins = an.wins.reset_index(names="wins_of") if len(an.wins) else pd.DataFrame(columns=["wins_of"])
+    return {"ratings": an.ratings, "raters": an.raters, "screening": an.screening, "mos": an.mos,
+            "pairwise": an.pairs, "leaderboard": an.board, "wins": wins}
 
 
 def _clean(value: Any) -> Any:
@@ -40,7 +45,7 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def to_json(an: StudyAnalysis) -> dict[str, Any]:
-    return {"study": an.study, "thresholds": an.thresholds.to_json(),
+    return {"study": an.study, "protocol": an.protocol, "thresholds": an.thresholds.to_json(),
             **{name: records(df) for name, df in _tables(an).items()}}
 
 
@@ -58,5 +63,6 @@ def export(an: StudyAnalysis, *, fmt: str, out_dir: str | Path) -> list[Path]:
         atomic_write_text(path, json.dumps(to_json(an), indent=1, allow_nan=False) + "\n")
         return [path]
     if fmt == "csv":
-        return [atomic_write_text(out / f"{an.study}_{t}.csv", to_csv(an, t)) for t in TABLES]
+        return [atomic_write_text(out / f"{an.study}_{t}.csv", to_csv(an, t)) for t in TABLES
+                if t != "wins" or an.protocol == "ab"]
     raise ConfigError(f"export format must be 'csv' or 'json', not {fmt!r}")

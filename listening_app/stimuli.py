@@ -119,22 +119,27 @@ def strong_degradation(audio: np.ndarray, *, sample_rate: int, seed: int, snr_db
     return y.astype(np.float32)
 
 
-def with_beeps(audio: np.ndarray, *, sample_rate: int, count: int, keep_s: float = 3.0,
-               freq_hz: float = 1000.0) -> np.ndarray:
-    """A trap clip: the first ``keep_s`` seconds of ``audio``, a pause, then ``count`` beeps.
+def with_beeps(audio: np.ndarray, *, sample_rate: int, count: int, freq_hz: float = 1000.0,
+               min_head_s: float = 0.5) -> np.ndarray:
+    """A trap clip as long as ``audio``: its start, a pause, then ``count`` beeps up to its end.
 
     Raters are told to answer every question of a clip that ends with beeps with the number of
-    beeps; only a rater who listened to the end can do so.
+    beeps; only a rater who listened to the end can do so. The trap has the length of the clip
+    it is made from, so its length does not give it away (only clips shorter than
+    ``min_head_s`` plus the beeps, 0.5 + 0.5 + 0.35 ``count`` seconds, come out longer).
     """
     if not 1 <= count <= 5:
         raise BadInputError(f"trap beep count must be 1..5, got {count}")
-    head = np.asarray(audio, dtype=np.float32)[: int(keep_s * sample_rate)]
+    x = np.asarray(audio, dtype=np.float32)
+    beep_n, gap_n, pause_n = int(0.15 * sample_rate), int(0.2 * sample_rate), int(0.5 * sample_rate)
+    tail_n = pause_n + count * (beep_n + gap_n)
+    head = x[: max(x.shape[0] - tail_n, int(min_head_s * sample_rate))]
     level = float(np.sqrt(np.mean(head.astype(np.float64) ** 2))) if head.size else 0.1
     amp = float(np.clip(level * np.sqrt(2) * 2, 0.05, 0.5))
-    t = np.arange(int(0.15 * sample_rate)) / sample_rate
+    t = np.arange(beep_n) / sample_rate
     beep = amp * np.sin(2 * np.pi * freq_hz * t) * _ramp(t.size, int(0.01 * sample_rate))
-    gap = np.zeros(int(0.2 * sample_rate), dtype=np.float32)
-    parts = [head, np.zeros(int(0.5 * sample_rate), dtype=np.float32)]
+    gap = np.zeros(gap_n, dtype=np.float32)
+    parts = [head, np.zeros(pause_n, dtype=np.float32)]
     for _ in range(count):
         parts += [beep.astype(np.float32), gap]
     return np.concatenate(parts).astype(np.float32)
@@ -149,6 +154,20 @@ def _ramp(n: int, r: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- headphone check
+#: length of one headphone-check trial at the defaults: three 1 s tones with 0.5 s gaps
+HEADPHONE_TRIAL_S = 4.0
+
+
+def guess_pass_rate(trials: int, needed: int) -> float:
+    """Probability that a listener who guesses (1 in 3 per trial) gets ``needed`` of ``trials`` right.
+
+    Woods et al. (2017): 6 trials, 5 needed: 13/729 = 1.8 %; 2 of 3: 7/27 = 25.9 %.
+    """
+    from math import comb
+
+    return float(sum(comb(trials, k) * (1 / 3) ** k * (2 / 3) ** (trials - k) for k in range(needed, trials + 1)))
+
+
 def headphone_check(*, seed: int, sample_rate: int = 44100, tone_s: float = 1.0, freq_hz: float = 200.0,
                     level_dbfs: float = -20.0) -> tuple[np.ndarray, int]:
     """One trial of the Woods et al. (2017) antiphase headphone screening.

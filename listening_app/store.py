@@ -27,7 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from benchmark.errors import ConfigError
 from benchmark.paths import results_home
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _PG_LOCK_KEY = 0x6D757365  # "muse": advisory lock taken while migrating
 
 
@@ -90,6 +90,8 @@ class Trial(Base):
     caption: Mapped[str | None] = mapped_column(Text, nullable=True)   # training text shown to raters
     position: Mapped[int] = mapped_column(Integer, default=0)
     assigned_count: Mapped[int] = mapped_column(Integer, default=0)
+    other_id: Mapped[str | None] = mapped_column(ForeignKey("stimuli.id"), nullable=True)  # A/B: clip B (v3)
+    page: Mapped[str | None] = mapped_column(String(64), nullable=True)  # MUSHRA: trials rated on one page (v3)
 
 
 class Rater(Base):
@@ -117,6 +119,35 @@ class Rating(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     response_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
     listen_fraction: Mapped[float | None] = mapped_column(Float, nullable=True)  # added by migration 2
+
+
+class View(Base):
+    """When the server first showed a rater a trial (or the headphone check): the listening clock."""
+
+    __tablename__ = "views"
+    __table_args__ = (UniqueConstraint("rater_id", "what", name="uq_view"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rater_id: Mapped[int] = mapped_column(ForeignKey("raters.id"))
+    what: Mapped[str] = mapped_column(String(64))                      # a trial id, or "headphones"
+    shown_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AudioGrant(Base):
+    """An opaque per-rater name under which one stimulus is served over HTTP (``/audio/<name>``)."""
+
+    __tablename__ = "audio_grants"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)   # HMAC of (rater, stimulus): unguessable
+    rater_id: Mapped[int] = mapped_column(ForeignKey("raters.id"))
+    stimulus_id: Mapped[str] = mapped_column(ForeignKey("stimuli.id"))
+
+
+class SignIn(Base):
+    """Admin sign-in attempts, shared by every session and replica (backoff and lockout)."""
+
+    __tablename__ = "admin_signins"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ok: Mapped[int] = mapped_column(Integer)
 
 
 # --------------------------------------------------------------------------- migrations
@@ -167,9 +198,33 @@ def _m2_listen_fraction(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_ratings_trial_id ON ratings (trial_id)"))
 
 
+def _m3_protocols_and_checks(conn: Connection) -> None:
+    """Version 3: A/B and MUSHRA trials, server-side listening clock, HTTP audio grants, sign-in log."""
+    conn.execute(text("ALTER TABLE trials ADD COLUMN other_id VARCHAR(64) REFERENCES stimuli (id)"))
+    conn.execute(text("ALTER TABLE trials ADD COLUMN page VARCHAR(64)"))
+    md = MetaData()
+    Table("raters", md, Column("id", Integer, primary_key=True))
+    Table("stimuli", md, Column("id", String(64), primary_key=True))
+    tz = DateTime(timezone=True)
+    Table("views", md, Column("id", Integer, primary_key=True),
+          Column("rater_id", Integer, ForeignKey("raters.id"), nullable=False),
+          Column("what", String(64), nullable=False), Column("shown_at", tz, nullable=False),
+          UniqueConstraint("rater_id", "what", name="uq_view"))
+    Table("audio_grants", md, Column("name", String(64), primary_key=True),
+          Column("rater_id", Integer, ForeignKey("raters.id"), nullable=False),
+          Column("stimulus_id", String(64), ForeignKey("stimuli.id"), nullable=False))
+    Table("admin_signins", md, Column("id", Integer, primary_key=True), Column("at", tz, nullable=False),
+          Column("ok", Integer, nullable=False))
+    for name in ("views", "audio_grants", "admin_signins"):
+        md.tables[name].create(conn)
+    conn.execute(text("CREATE INDEX ix_raters_study_external ON raters (study_id, external_id)"))
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial tables", _m1_initial),
     (2, "ratings.listen_fraction and index on ratings.trial_id", _m2_listen_fraction),
+    (3, "trials.other_id/page; views, audio_grants, admin_signins; index on raters (study_id, external_id)",
+     _m3_protocols_and_checks),
 ]
 assert [v for v, _, _ in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1))
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
@@ -159,6 +161,13 @@ def cli_study(tmp_path, monkeypatch):
             .where(Trial.study_id == study.id))}
     truth = {"SecretAlpha": 4, "SecretBeta": 2, "reference": 5, "anchor": 1}
     rng = np.random.default_rng(3)
+    clock = [datetime(2026, 1, 1, tzinfo=timezone.utc)]
+
+    def tick():  # the server's clock: 60 s pass between any two readings, so no answer is too early
+        clock[0] += timedelta(seconds=60)
+        return clock[0]
+
+    monkeypatch.setattr(R, "now", tick)
     for k in range(6):
         r = R.start_rater(store, public_id=study.public_id, external_id=f"crowd{k}")
         R.set_stage(store, r.token, "trials")
@@ -170,6 +179,7 @@ def cli_study(tmp_path, monkeypatch):
                 v = json.loads(row.expected_json)["quality"][0]
             else:
                 v = int(np.clip(truth.get(row.name, 3) + rng.integers(-1, 2) * (rng.random() < 0.3), 1, 5))
+            R.show(store, r, t.view_key, t.clip_ids())
             R.submit_ratings(store, token=r.token, trial_id=t.id, answers={q: v for q in t.questions})
         R.set_stage(store, r.token, "done")
     store.dispose()
@@ -181,7 +191,7 @@ def test_cli_stats_and_export(cli_study, tmp_path, capsys):
     assert main(["study", "stats", "clitest", "--db", cli_study, "--bootstrap", "500"]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert lines[0] == "study 'clitest': 6 rater(s), 228 rating(s) stored"
+    assert lines[0] == "study 'clitest': 6 rater(s), 180 rating(s) stored"
     assert lines[1] == "screening: 5 of 6 rater(s) kept, 1 excluded"
     assert lines[2].startswith("  excluded R0006 (crowd5): failed 2 of 2 gold item(s); failed 1 of 1 trap item(s)")
     assert "MOS (quality, 95% t CI):" in out and "MOS (similarity, 95% t CI):" in out
@@ -190,12 +200,19 @@ def test_cli_stats_and_export(cli_study, tmp_path, capsys):
     assert "bootstrap 95% CIs (500 resamples):" in out and "pairwise tests (mannwhitney" in out
     assert main(["study", "export", "clitest", "--db", cli_study, "--format", "json", "--out", str(tmp_path / "x")]) == 0
     data = json.loads((tmp_path / "x" / "clitest.json").read_text())
-    assert set(data) == {"study", "thresholds", "ratings", "screening", "mos", "pairwise", "leaderboard"}
-    assert len(data["ratings"]) == 228 and data["thresholds"]["min_correlation"] == 0.25
+    assert set(data) == {"study", "protocol", "thresholds", "ratings", "raters", "screening", "mos", "pairwise",
+                         "leaderboard", "wins"}
+    codes = {r["rater"]: r["completion_code"] for r in data["raters"]}
+    assert len(set(codes.values())) == 6 and all(re.fullmatch(r"MB-[0-9A-F]{10}", c) for c in codes.values())
+    assert {r["rater"]: r["completion_code"] for r in data["screening"]} == codes
+    assert {(r["rater"], r["completion_code"]) for r in data["ratings"]} == set(codes.items())
+    assert all(r["answer_s"] == 60.0 for r in data["ratings"])  # shown, then answered one clock tick later
+    assert len(data["ratings"]) == 180 and data["thresholds"]["min_correlation"] == 0.25
     assert main(["study", "export", "clitest", "--db", cli_study, "--format", "csv", "--out", str(tmp_path / "y")]) == 0
     names = sorted(p.name for p in (tmp_path / "y").iterdir())
-    assert names == [f"clitest_{t}.csv" for t in sorted(["ratings", "screening", "mos", "pairwise", "leaderboard"])]
-    assert len(pd.read_csv(tmp_path / "y" / "clitest_ratings.csv")) == 228
+    assert names == [f"clitest_{t}.csv" for t in sorted(["ratings", "raters", "screening", "mos", "pairwise",
+                                                         "leaderboard"])]
+    assert len(pd.read_csv(tmp_path / "y" / "clitest_ratings.csv")) == 180
     assert main(["study", "list", "--db", cli_study]) == 0
     assert "clitest" in capsys.readouterr().out
 

@@ -2,6 +2,7 @@
 and that nothing a rater's page renders contains a condition (model) name."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,27 @@ APP = str(Path(__file__).resolve().parent.parent / "listening_app" / "app.py")
 NAMES = [b"SecretAlpha", b"SecretBeta", b"secretalpha", b"secretbeta"]
 
 
+class Clock:
+    """The server's listening clock, advanced by hand (``step`` seconds per reading by default)."""
+
+    def __init__(self, step: float = 60.0):
+        self.t = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        self.step = step
+
+    def __call__(self) -> datetime:
+        self.t += timedelta(seconds=self.step)
+        return self.t
+
+
 @pytest.fixture
-def env(tmp_path, monkeypatch):
+def clock(monkeypatch):
+    c = Clock()
+    monkeypatch.setattr(R, "now", c)
+    return c
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch, clock):
     url = f"sqlite:///{tmp_path}/app.db"
     monkeypatch.setenv("MUSEBENCH_LISTENING_DB", url)
     monkeypatch.delenv("MUSEBENCH_ADMIN_SECRET", raising=False)
@@ -121,6 +141,7 @@ def test_resume_from_link_continues_where_the_rater_stopped(env):
     R.set_stage(store, r.token, "trials")
     for _ in range(5):
         t = R.next_trial(store, R.get_rater(store, r.token))
+        R.show(store, r, t.view_key, t.clip_ids())
         R.submit_ratings(store, token=r.token, trial_id=t.id, answers={q: 3 for q in t.questions})
     at = new_app()
     at.query_params["r"] = r.token
@@ -181,6 +202,7 @@ def test_admin_and_leaderboard_show_progress_mos_and_exports(env, monkeypatch):
             # 3 on every gold item (which expects 4-5 or 1-2) fails screening for sure; the test
             # items get varied answers so that no rater is excluded for a lack of variance
             value = 3 if t.kind in ("gold", "trap") else 1 + (k + t.index) % 5
+            R.show(store, r, t.view_key, t.clip_ids())
             R.submit_ratings(store, token=r.token, trial_id=t.id, answers={q: value for q in t.questions})
         R.set_stage(store, r.token, "done")
     at = new_app()
@@ -193,7 +215,7 @@ def test_admin_and_leaderboard_show_progress_mos_and_exports(env, monkeypatch):
     assert f"?study={built.public_id}" in at.code[0].value
     assert at.text[0].value == "MOS: no ratings from kept raters yet"  # all three fail gold/trap items
     labels = [b.proto.label for b in at.get("download_button")]
-    assert labels == ["ratings.csv", "screening.csv", "mos.csv", "pairwise.csv", "leaderboard.csv",
+    assert labels == ["ratings.csv", "raters.csv", "screening.csv", "mos.csv", "pairwise.csv", "leaderboard.csv",
                       "everything (JSON)"]
     at.sidebar.checkbox(key="th_finished").uncheck()
     at.sidebar.number_input(key="th_gold").set_value(5)

@@ -45,7 +45,7 @@ def built(tmp_path_factory):
                       sample_rate=8000)
     return build_study(entries_from_manifest(folder), StudyConfig(
         name="st", sample_rate=8000, max_seconds=0.3, per_rater=6, n_gold=1, n_traps=1, headphone_trials=0,
-        headphone_pass=0))
+        headphone_pass=0, min_listen_fraction=0.0))  # storage tests: the listening clock is tested elsewhere
 
 
 @pytest.fixture
@@ -91,10 +91,11 @@ def test_upgrade_from_version_1_keeps_data(url):
                           "VALUES (1, 't1', 'quality', 4, CURRENT_TIMESTAMP)"))
     s1.dispose()
     s2 = Store(url)
-    assert s2.schema_version() == 2
+    assert s2.schema_version() == 3
     with s2.read() as conn:
         rows = conn.execute(select(Rating.value, Rating.listen_fraction)).all()
-    assert [tuple(r) for r in rows] == [(4, None)]
+        trial = conn.execute(text("SELECT other_id, page FROM trials")).all()
+    assert [tuple(r) for r in rows] == [(4, None)] and [tuple(t) for t in trial] == [(None, None)]
     assert R.submit_ratings(s2, token="tok", trial_id="t1", answers={"quality": 1}) == 0  # unique kept
     s2.dispose()
 
@@ -105,7 +106,7 @@ def test_newer_schema_is_refused(url):
         conn.execute(text("INSERT INTO schema_version (version, description, applied_at) "
                           "VALUES (99, 'future', CURRENT_TIMESTAMP)"))
     with pytest.raises(ConfigError, match=r"database schema version 99 is newer than this MuseBench understands "
-                                          r"\(2\); upgrade MuseBench$"):
+                                          r"\(3\); upgrade MuseBench$"):
         s.migrate()
     s.dispose()
 
@@ -230,7 +231,7 @@ def test_simultaneous_double_submits_store_one_rating(store, built):
 
 def test_closed_study_refuses_new_raters(store, built):
     R.set_study_status(store, "st", "closed")
-    with pytest.raises(ConfigError, match=r"^this study is closed$"):
+    with pytest.raises(R.RefusedError, match=r"^This study is closed.$"):
         R.start_rater(store, public_id=built.public_id)
     with pytest.raises(ConfigError, match=r"^study status must be 'open' or 'closed', not 'paused'$"):
         R.set_study_status(store, "st", "paused")

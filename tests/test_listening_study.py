@@ -67,10 +67,13 @@ def test_lowpass_anchor_removes_high_frequencies():
 
 def test_trap_clip_has_the_beeps_at_the_end():
     sr = 16000
-    clip = sx.with_beeps(sine(freq=300, seconds=5, amp=0.2, sr=sr), sample_rate=sr, count=3, keep_s=1.0)
-    assert clip.shape[0] == int(1.0 * sr) + int(0.5 * sr) + 3 * (int(0.15 * sr) + int(0.2 * sr))
+    source = sine(freq=300, seconds=5, amp=0.2, sr=sr)
+    clip = sx.with_beeps(source, sample_rate=sr, count=3)
+    assert clip.shape[0] == source.shape[0]  # a trap is as long as the clip it is made from
+    head = 5 * sr - int(0.5 * sr) - 3 * (int(0.15 * sr) + int(0.2 * sr))
+    assert np.array_equal(clip[:head], source[:head])
     hop = int(0.01 * sr)
-    tail = clip[int(1.5 * sr):]
+    tail = clip[head + int(0.5 * sr):]
     env = np.sqrt(np.mean(tail[: tail.size // hop * hop].reshape(-1, hop) ** 2, axis=1)) > 0.01
     onsets = np.flatnonzero(env[1:] & ~env[:-1])
     assert len(onsets) + int(env[0]) == 3
@@ -162,7 +165,7 @@ def test_entries_from_runs_uses_newest_run_and_ok_items(tmp_path):
         entries_from_runs(results_dir=tmp_path, task="task9")
     # a study from these runs: only items with a clip from every model; similarity needs the source
     built = build_study(entries, StudyConfig(name="runs", sample_rate=16000, n_gold=1, n_traps=1))
-    assert built.items == ["it1", "it2"]
+    assert sorted(built.items + built.check_items) == ["it1", "it2"] and len(built.check_items) == 1
     assert {c["name"] for c in built.conditions} == {"SecretModelOne", "SecretModelTwo"}  # no reference: no anchor
 
 
@@ -192,7 +195,8 @@ def test_built_study_has_reference_anchor_gold_traps_training(built):
     count = {}
     for t in built.trials:
         count[t.kind] = count.get(t.kind, 0) + 1
-    assert count == {"test": 5 * 4, "gold": 2, "trap": 2, "training": 4}
+    assert count == {"test": 5 * 3, "gold": 2, "trap": 2, "training": 4}  # 4 items: 3 tested, 1 held out
+    assert len(built.items) == 3 and len(built.check_items) == 1 and not set(built.items) & set(built.check_items)
     gold = [t.expected for t in built.trials if t.kind == "gold"]
     assert gold == [{"quality": [4, 5]}, {"quality": [1, 2]}]
     for t in built.trials:
@@ -232,18 +236,19 @@ def test_condition_names_may_not_appear_in_rater_text(tmp_path):
         check_no_names(["Rate SecretAlpha"], names=["SecretAlpha", "reference"])
     check_no_names(["Compare with the reference"], names=["reference"])  # generic names are fine
     folder = tmp_path / "f"
-    make_study_folder(folder, conditions=["SecretAlpha"], n_items=1, seconds=0.3)
+    make_study_folder(folder, conditions=["SecretAlpha"], n_items=2, seconds=0.3)
     with pytest.raises(ConfigError, match="contains condition name 'SecretAlpha'"):
         build_study(entries_from_manifest(folder), StudyConfig(name="x", title="secretalpha test", sample_rate=16000))
 
 
 def test_config_validation_messages():
-    with pytest.raises(ConfigError, match=r"^study 'x': unknown question 'loudness' \(known: quality, similarity\)$"):
+    with pytest.raises(ConfigError, match=r"^study 'x': unknown question 'loudness' \(known: quality, similarity, "
+                                          r"degradation, mushra, preference\)$"):
         StudyConfig(name="x", questions=("loudness",))
     with pytest.raises(ConfigError, match=r"^study name 'a b' must be letters, digits, '-', '_' or '.'$"):
         StudyConfig(name="a b")
     with pytest.raises(ConfigError, match=r"^study 'x': headphone_pass \(4\) exceeds headphone_trials \(3\)$"):
-        StudyConfig(name="x", headphone_pass=4)
+        StudyConfig(name="x", headphone_trials=3, headphone_pass=4)
     with pytest.raises(ConfigError, match=r"^study 'x': no item has a clip from every condition \(a, b\)$"):
         build_study([Entry("i1", "a", Path("x.wav")), Entry("i2", "b", Path("y.wav"))],
                     StudyConfig(name="x", family="generation"))

@@ -1,4 +1,4 @@
-"""``musebench study create|list|stats|export`` and ``musebench app``: blind listening studies."""
+"""``musebench study create|list|stats|export|verify-code`` and ``musebench app``: blind listening studies."""
 from __future__ import annotations
 
 import argparse
@@ -33,11 +33,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--family", choices=["translation", "generation", "transcription"],
                    help="task family (default: from the runs; translation for a folder)")
     c.add_argument("--title", default="Listening study", help="title shown to raters (no model names)")
-    c.add_argument("--questions", help="comma-separated: quality, similarity (default per family)")
-    c.add_argument("--items", type=int, help="number of items to sample (default: all)")
-    c.add_argument("--per-rater", type=int, help="test trials per rater (default: all)")
-    c.add_argument("--gold", type=int, default=2, help="gold items (known answer) per rater")
-    c.add_argument("--traps", type=int, default=1, help="trap items (beep count) per rater")
+    c.add_argument("--protocol", choices=["acr", "dcr", "mushra", "ab"], default="acr",
+                   help="acr: absolute 1-5 ratings (ITU-T P.800/P.808); dcr: degradation against the reference, "
+                        "DMOS (P.800 Annex D); mushra: 0-100 multi-stimulus with hidden reference and anchors "
+                        "(ITU-R BS.1534-3); ab: pairwise preference, Bradley-Terry")
+    c.add_argument("--questions", help="ACR: comma-separated quality, similarity (default per family)")
+    c.add_argument("--items", type=int, help="items for the test trials (default: all, less the items held out "
+                                             "for gold/trap/training clips); more than the runs have is an error")
+    c.add_argument("--per-rater", type=int, help="test trials per rater (MUSHRA: pages; default: all)")
+    c.add_argument("--raters-per-trial", type=int,
+                   help="fill every test trial (MUSHRA: page) to N raters, then refuse new raters")
+    c.add_argument("--gold", type=int, default=None, help="gold items (known answer) per rater "
+                                                          "(default: 2; MUSHRA: 0, its hidden reference screens)")
+    c.add_argument("--traps", type=int, default=None, help="trap items (beep count) per rater (default: ACR/DCR 1, "
+                                                           "else 0)")
     c.add_argument("--no-training", action="store_true", help="no training examples")
     c.add_argument("--no-reference", action="store_true", help="no hidden reference condition")
     c.add_argument("--no-anchor", action="store_true", help="no low-anchor condition")
@@ -45,10 +54,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--sample-rate", type=int, default=44100, help="sample rate of every stimulus")
     c.add_argument("--max-seconds", type=float, default=10.0, help="crop clips to this length (s)")
     c.add_argument("--target-lufs", type=float, default=-23.0, help="preferred loudness (lowered if needed)")
-    c.add_argument("--headphone-trials", type=int, default=3, help="antiphase headphone-check trials (0: off)")
-    c.add_argument("--headphone-pass", type=int, default=2, help="headphone-check trials needed to pass")
-    c.add_argument("--min-listen", type=float, default=0.9, help="fraction of a clip to play before rating")
+    c.add_argument("--headphone-trials", type=int, default=6,
+                   help="antiphase headphone-check trials (Woods et al. 2017; 0: off)")
+    c.add_argument("--headphone-pass", type=int, default=5,
+                   help="headphone-check trials needed to pass (5 of 6: a guesser passes 1.8 %% of the time)")
+    c.add_argument("--min-listen", type=float, default=0.9,
+                   help="share of a clip's duration that must pass on the server between showing a trial and "
+                        "accepting its answer (0: off)")
     c.add_argument("--completion-code", help="fixed completion code (default: one random code per rater)")
+    c.add_argument("--completion-url", help="send a finishing rater here ({code} is replaced by the code; "
+                                            "else cc=CODE is appended), e.g. Prolific's completion URL")
+    c.add_argument("--duplicate-workers", choices=["resume", "refuse"], default="resume",
+                   help="a second start with the same worker id resumes the first rater, or is refused")
     c.add_argument("--seed", type=int, default=0, help="seed for item sampling and gold/trap choice")
     c.add_argument("--replace", action="store_true", help="replace a study of the same name with no raters")
     _db_arg(c)
@@ -72,6 +89,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     _analysis_args(e)
     e.set_defaults(func=cmd_export)
 
+    v = ssub.add_parser("verify-code", help="say whether a completion code is real, whose, and whether that rater "
+                                            "passed screening (exit 1 if not a code of the study)",
+                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    v.add_argument("name", help="study name")
+    v.add_argument("code", help="the completion code a worker submitted")
+    _analysis_args(v)
+    v.set_defaults(func=cmd_verify_code)
+
     a = sub.add_parser("app", help="serve the listening app (Streamlit)",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                        description="Serve the rater pages (/?study=<public id>) and, behind "
@@ -90,7 +115,9 @@ def _db_arg(p: argparse.ArgumentParser) -> None:
 def _analysis_args(p: argparse.ArgumentParser) -> None:
     _db_arg(p)
     p.add_argument("--bootstrap", type=int, default=0, help="bootstrap resamples for a second CI (0: off)")
-    p.add_argument("--test", choices=["mannwhitney", "wilcoxon"], default="mannwhitney", help="pairwise test")
+    p.add_argument("--test", choices=["mannwhitney", "wilcoxon", "ttest"], default=None,
+                   help="pairwise test (default: mannwhitney for ACR/DCR, paired ttest for MUSHRA; "
+                        "A/B always uses the bootstrap over raters)")
     p.add_argument("--alpha", type=float, default=0.05, help="significance level after Holm correction")
     p.add_argument("--keep-unfinished", action="store_true", help="do not exclude unfinished raters")
     p.add_argument("--max-gold-failures", type=int, default=0, help="gold failures allowed per rater")
@@ -98,6 +125,9 @@ def _analysis_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-correlation", type=float, default=0.25, help="min. correlation with the other raters")
     p.add_argument("--min-common", type=int, default=4, help="shared ratings needed to judge the correlation")
     p.add_argument("--require-headphones", action="store_true", help="exclude raters failing the headphone check")
+    p.add_argument("--keep-duplicates", action="store_true", help="do not exclude later raters with a repeated worker id")
+    p.add_argument("--min-answer-ratio", type=float, default=0.0,
+                   help="exclude raters whose median answer came sooner than this times the clip length (0: off)")
 
 
 def _store(args):
@@ -108,13 +138,9 @@ def _store(args):
 
 def _analyse(args):
     from listening_app.analysis import analyse
-    from listening_app.screening import Thresholds
 
-    th = Thresholds(require_finished=not args.keep_unfinished, max_gold_failures=args.max_gold_failures,
-                    max_trap_failures=args.max_trap_failures, min_correlation=args.min_correlation,
-                    min_common=args.min_common, require_headphones=args.require_headphones)
-    return analyse(_store(args), args.name, thresholds=th, bootstrap=args.bootstrap, method=args.test,
-                   alpha=args.alpha)
+    return analyse(_store(args), args.name, thresholds=_analyse_thresholds(args), bootstrap=args.bootstrap,
+                   method=args.test, alpha=args.alpha)
 
 
 def cmd_create(args) -> int:
@@ -143,11 +169,13 @@ def cmd_create(args) -> int:
     config = StudyConfig(
         name=args.name, title=args.title, family=family or "translation",
         questions=tuple(q.strip() for q in args.questions.split(",") if q.strip()) if args.questions else (),
-        n_items=args.items, per_rater=args.per_rater, n_gold=args.gold, n_traps=args.traps,
+        protocol=args.protocol, n_items=args.items, per_rater=args.per_rater,
+        raters_per_trial=args.raters_per_trial, n_gold=args.gold, n_traps=args.traps,
         training=not args.no_training, hidden_reference=not args.no_reference, low_anchor=not args.no_anchor,
         anchor_cutoff_hz=args.anchor_cutoff, sample_rate=args.sample_rate, max_seconds=args.max_seconds,
         target_lufs=args.target_lufs, headphone_trials=args.headphone_trials, headphone_pass=args.headphone_pass,
-        min_listen_fraction=args.min_listen, completion_code=args.completion_code, seed=args.seed)
+        min_listen_fraction=args.min_listen, completion_code=args.completion_code,
+        completion_url=args.completion_url, duplicate_workers=args.duplicate_workers, seed=args.seed)
     built = build_study(entries, config)
     store = _store(args)
     save_study(store, built, replace=args.replace)
@@ -160,11 +188,21 @@ def cmd_create(args) -> int:
     for t in built.trials:
         kinds[t.kind] = kinds.get(t.kind, 0) + 1
     gains = [r["gain_db"] for r in log]
-    print(f"study {args.name!r} created in {store.url}")
+    from listening_app.stimuli import guess_pass_rate
+
+    print(f"study {args.name!r} ({config.protocol.upper()}) created in {store.url}")
     conds = [c["name"] if c["kind"] == "system" else f"{c['name']} ({c['kind']})" for c in built.conditions]
     print(f"  conditions: {', '.join(conds)}")
-    print(f"  items: {len(built.items)}; questions: {', '.join(config.questions)}; trials: "
+    print(f"  items: {len(built.items)} for the tests"
+          + (f", {len(built.check_items)} held out for gold/trap/training clips" if built.check_items else "")
+          + f"; questions: {', '.join(config.questions)}; trials: "
           + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
+    if config.headphone_trials:
+        print(f"  headphone check: {config.headphone_pass} of {config.headphone_trials} right to pass; a listener "
+              f"who guesses passes with probability {guess_pass_rate(config.headphone_trials, config.headphone_pass):.1%}")
+    if config.raters_per_trial:
+        print(f"  fills every test {'page' if config.protocol == 'mushra' else 'trial'} to {config.raters_per_trial} "
+              "raters, then refuses new raters")
     print(f"  loudness target {built.target_lufs:.2f} LUFS; gains {min(gains):+.1f} to {max(gains):+.1f} dB; "
           f"highest true peak after gain {max(r['peak_dbfs'] for r in log):.2f} dBFS")
     print(f"  loudness log (gain and peak of each clip): {log_path}")
@@ -197,12 +235,15 @@ def cmd_stats(args) -> int:
     print(f"study {args.name!r}: {len(an.raters)} rater(s), {len(an.ratings)} rating(s) stored")
     print(format_screening(an.screening))
     print(format_mos(an.mos, an.ranks))
-    if args.bootstrap and len(an.mos):
+    if len(an.wins):
+        print("win matrix (row beat column; 'no preference' counts half to each):")
+        print("  " + an.wins.round(1).to_string().replace("\n", "\n  "))
+    if args.bootstrap and len(an.mos) and an.protocol != "ab":
         print(f"bootstrap 95% CIs ({args.bootstrap} resamples):")
         for r in an.mos.itertuples(index=False):
             print(f"  {r.question:<11} {r.condition:<28} [{r.boot_low:.2f}, {r.boot_high:.2f}]")
     if len(an.pairs):
-        print(f"pairwise tests ({args.test}, Holm-corrected, alpha {args.alpha}):")
+        print(f"pairwise tests ({an.pairs['test'].iloc[0]}, Holm-corrected, alpha {args.alpha}):")
         for r in an.pairs.itertuples(index=False):
             print(f"  {r.question:<11} {r.a} vs {r.b}: diff {r.diff:+.2f}, p {r.p:.4g}, p_holm {r.p_holm:.4g}"
                   f"{' *' if r.significant else ''}")
@@ -220,12 +261,33 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_verify_code(args) -> int:
+    from listening_app.ratings import get_study, verify_code
+
+    store = _store(args)
+    get_study(store, args.name)  # unknown study: one-line error with close matches
+    th = _analyse_thresholds(args)
+    check = verify_code(store, args.name, args.code, thresholds=th)
+    print(check.describe(args.code.strip(), args.name))
+    return 0 if check.real else 1
+
+
+def _analyse_thresholds(args):
+    from listening_app.screening import Thresholds
+
+    return Thresholds(require_finished=not args.keep_unfinished, max_gold_failures=args.max_gold_failures,
+                      max_trap_failures=args.max_trap_failures, min_correlation=args.min_correlation,
+                      min_common=args.min_common, require_headphones=args.require_headphones,
+                      exclude_duplicates=not args.keep_duplicates, min_answer_ratio=args.min_answer_ratio)
+
+
 def cmd_app(args) -> int:
+    import signal
     import subprocess
 
     import listening_app
 
-    app = Path(listening_app.__file__).resolve().parent / "app.py"
+    app = Path(listening_app.__file__).resolve().parent / "server.py"
     env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
     if args.db:
         env["MUSEBENCH_LISTENING_DB"] = args.db
@@ -236,7 +298,32 @@ def cmd_app(args) -> int:
     print(f"serving the listening app on http://{args.address}:{args.port}/ (Ctrl-C to stop)", flush=True)
     if not env.get("MUSEBENCH_ADMIN_SECRET"):
         print("note: MUSEBENCH_ADMIN_SECRET is not set, so /admin and /leaderboard are disabled", flush=True)
+    child = subprocess.Popen(cmd, env=env)
+
+    def stop(signum, _frame):  # SIGTERM/SIGHUP: stop the server too, then exit with the usual code
+        _stop_child(child)
+        raise SystemExit(128 + signum)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stop)
     try:
-        return subprocess.call(cmd, env=env)
+        return child.wait()
     except KeyboardInterrupt:
+        _stop_child(child)
         return 130
+    finally:
+        _stop_child(child)
+
+
+def _stop_child(child, timeout: float = 10.0) -> None:
+    """Terminate the Streamlit child (SIGTERM, then SIGKILL after ``timeout`` s) and reap it."""
+    import subprocess
+
+    if child.poll() is not None:
+        return
+    child.terminate()
+    try:
+        child.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()

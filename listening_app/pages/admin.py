@@ -29,10 +29,14 @@ with st.sidebar:
         min_common=int(st.number_input("Common ratings needed for the correlation", 2, 1000, 4, key="th_common")),
         require_headphones=st.checkbox("Exclude failed headphone checks", False, key="th_hp"),
     )
-    method = st.selectbox("Pairwise test", ["mannwhitney", "wilcoxon"], key="admin_method")
-    boot = st.number_input("Bootstrap resamples (0: off)", 0, 20000, 0, 500, key="admin_boot")
+    tests = list(A.PAIRWISE_TESTS)
+    default_test = A.DEFAULT_TEST[study.protocol]
+    method = (st.selectbox("Pairwise test", tests, index=tests.index(default_test), key="admin_method")
+              if study.protocol != "ab" else None)
+    boot = st.number_input("Bootstrap resamples (0: off; A/B: 1000)", 0, 20000, 0, 500, key="admin_boot")
 
 an = A.analyse(store, name, thresholds=th, bootstrap=int(boot), method=method)
+st.caption(f"Protocol: {study.protocol.upper()}")
 base = (st.context.url or "").split("?", 1)[0].rsplit("/admin", 1)[0].rstrip("/")
 st.markdown("**Rater link** (give this to raters; append `&worker=ID` for a crowd-platform id):")
 st.code(f"{base}/?study={study.public_id}", language=None)
@@ -53,23 +57,27 @@ if new_status != study.status:
     R.set_study_status(store, name, new_status)
     st.rerun()
 
-st.subheader("MOS")
+st.subheader("Scores")
 st.text(A.format_mos(an.mos, an.ranks))
+if len(an.wins):
+    st.caption("Win matrix (row beat column; a 'no preference' counts half to each)")
+    st.dataframe(an.wins, key="admin_wins")
 for q in sorted(an.mos["question"].unique()):
     st.pyplot(A.plot_distributions(an.mos, question=q), clear_figure=True)
 st.subheader("Screening")
 st.dataframe(an.screening, hide_index=True, key="admin_screening")
 st.subheader("Pairwise tests (Holm-corrected)")
 st.dataframe(an.pairs, hide_index=True, key="admin_pairs")
-with st.expander("Raters"):
+with st.expander("Raters (with completion codes)", expanded=True):
     st.dataframe(an.raters, hide_index=True, key="admin_raters")
 with st.expander("Loudness log (per stimulus: loudness before, gain, true peak after)"):
     st.caption(f"Target: {study.config.get('target_lufs_used')} LUFS")
     st.dataframe(stimuli_frame(store, study.id).drop(columns=["sha256"]), hide_index=True, key="admin_loudness")
 
 st.subheader("Exports")
-cols = st.columns(5)
-for col, table in zip(cols, ("ratings", "screening", "mos", "pairwise", "leaderboard")):
+tables = ["ratings", "raters", "screening", "mos", "pairwise", "leaderboard"] + (["wins"] if len(an.wins) else [])
+cols = st.columns(len(tables))
+for col, table in zip(cols, tables):
     col.download_button(f"{table}.csv", to_csv(an, table), file_name=f"{name}_{table}.csv", mime="text/csv",
                         key=f"dl_{table}")
 st.download_button("everything (JSON)", json.dumps(to_json(an), indent=1), file_name=f"{name}.json",

@@ -20,18 +20,24 @@ if an.mos.empty:
 questions = sorted(an.mos["question"].unique())
 q = st.radio("Question", questions, horizontal=True, key="lb_question")
 board = an.board.copy()
-view = board[["condition", "kind", f"{q}_rank", f"{q}_mos", f"{q}_ci_low", f"{q}_ci_high", f"{q}_n",
+score = f"{q}_{A.score_name(q)}"
+extra = [f"{q}_win_rate"] if f"{q}_win_rate" in board else []
+view = board[["condition", "kind", f"{q}_rank", score, f"{q}_ci_low", f"{q}_ci_high", f"{q}_n", *extra,
               f"{q}_tied_with"] + [c for c in board.columns if c.startswith("metric:")]]
-view = view.rename(columns={f"{q}_rank": "rank", f"{q}_mos": "MOS", f"{q}_ci_low": "CI low", f"{q}_ci_high": "CI high",
-                            f"{q}_n": "ratings", f"{q}_tied_with": "tied with (not significant)"})
+view = view.rename(columns={f"{q}_rank": "rank", score: A.SCORE_LABELS[A.score_name(q)], f"{q}_ci_low": "CI low",
+                            f"{q}_ci_high": "CI high", f"{q}_n": "ratings" if not extra else "comparisons",
+                            f"{q}_win_rate": "win rate", f"{q}_tied_with": "tied with (not significant)"})
 shared = view["rank"].duplicated(keep=False)
 view["rank"] = ["" if not np.isfinite(r) else f"{int(r)}=" if s else f"{int(r)}" for r, s in
                 zip(view["rank"], shared)]
 st.dataframe(view, hide_index=True, key="lb_table")
-st.caption("Rank = 1 + the number of conditions significantly better (Mann-Whitney U, Holm-corrected, "
+test = {"mannwhitney": "Mann-Whitney U", "ttest": "paired t-test", "bootstrap": "bootstrap over raters"}[
+    A.DEFAULT_TEST[an.protocol]]
+st.caption(f"Rank = 1 + the number of conditions significantly better ({test}, Holm-corrected, "
            "alpha 0.05); '=' marks a rank number another row shares (as on every MuseBench board); "
            "'tied with' lists the conditions that do not differ significantly. "
-           "95 % Student-t intervals over ratings of raters kept by screening.")
+           + ("Bradley-Terry log-strengths (mean 0) with 95 % bootstrap intervals over raters."
+              if an.protocol == "ab" else "95 % Student-t intervals over ratings of raters kept by screening."))
 agree = A.metric_agreement(board, question=q)
 if len(agree):
     st.subheader("Agreement of automatic metrics with MOS (Spearman, system conditions)")

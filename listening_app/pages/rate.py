@@ -1,7 +1,12 @@
 """The rater's page: consent, volume and headphone check, training, trials, completion code.
 
+One trial layout per protocol: ACR (one clip, 1-5 questions, the source beside it for
+similarity), DCR (the reference, then the clip; the degradation scale), A/B (two clips, "which do
+you prefer"), MUSHRA (the reference and every condition of an item on one page, 0-100 sliders).
 Nothing here shows or sends a condition (model) name: trials and stimuli are opaque random ids,
-audio is WAV bytes, and every text comes from the study's checked title or fixed strings.
+audio comes under opaque per-rater names (or as WAV bytes), and every text comes from the study's
+checked title or fixed strings. The server checks the listening time and the answers
+(:mod:`listening_app.ratings`); a refusal is shown as one line.
 """
 from __future__ import annotations
 
@@ -13,10 +18,19 @@ from benchmark.audio import audio_bytes
 from listening_app import ratings as R
 from listening_app.questions import QUESTIONS
 from listening_app.stimuli import headphone_check
-from listening_app.ui import get_store, player, stimulus_bytes
+from listening_app.ui import clip_sources, get_store, mushra_player, player
 
 store = get_store()
 params = st.query_params
+
+INSTRUCTIONS = {
+    "acr": "You will hear short music clips and rate them on a scale from 1 to 5.",
+    "dcr": ("Each time you will hear a reference clip and then a second clip, and say how much the second "
+            "one is degraded compared with the reference, on a scale from 1 to 5."),
+    "mushra": ("Each page has a reference clip and several versions of it. Rate each version from 0 to 100 "
+               "compared with the reference. One of the versions is the reference itself: rate it 100."),
+    "ab": "Each time you will hear two clips, A and B, and say which one you prefer.",
+}
 
 
 def resume_link(token: str) -> str:
@@ -24,24 +38,34 @@ def resume_link(token: str) -> str:
     return f"{base}?r={token}"
 
 
+def refused(exc: R.RefusedError) -> None:
+    st.warning(str(exc))
+
+
 def consent(study: R.StudyView) -> None:
     st.title(study.title)
+    beeps = ("- Some clips end with a few **beeps**: then answer every question with the **number of beeps**, "
+             "whatever you heard before them.\n" if int(study.config.get("n_traps") or 0) else "")
     st.markdown(
-        "You are invited to take part in a listening study. You will hear short music clips and rate "
-        "them on a scale from 1 to 5. It takes about 10 to 20 minutes.\n\n"
+        "You are invited to take part in a listening study. " + INSTRUCTIONS[study.protocol] +
+        " It takes about 10 to 20 minutes.\n\n"
         "- Please use **headphones** in a quiet place.\n"
         "- Your answers are stored with a random identifier; no personal data is collected beyond the "
         "crowd-platform id in your link, if any.\n"
         "- You may stop at any time. You can close the tab and continue later from the same address.\n"
-        "- Some clips end with a few **beeps**: then answer every question with the **number of beeps**, "
-        "whatever you heard before them.\n"
-        "- A rating is enabled once you have played the clip to its end.")
+        + beeps +
+        "- Answers are accepted once you have listened to the clips.")
     agree = st.checkbox("I have read the above and agree to take part.", key="consent_agree")
     if st.button("Start", key="consent_start", type="primary", disabled=not agree):
         external = params.get("worker") or params.get("PROLIFIC_PID") or None
-        rater = R.start_rater(store, public_id=study.public_id, external_id=external)
-        hp = int(study.config.get("headphone_trials", 0))
-        R.set_stage(store, rater.token, "headphones" if hp else "trials")
+        try:
+            rater = R.start_rater(store, public_id=study.public_id, external_id=external)
+        except R.RefusedError as exc:
+            refused(exc)
+            st.stop()
+        if rater.stage == "consent":
+            hp = int(study.config.get("headphone_trials", 0))
+            R.set_stage(store, rater.token, "headphones" if hp else "trials")
         params.clear()
         params["r"] = rater.token
         st.rerun()
@@ -55,8 +79,11 @@ def headphones(rater: R.RaterView) -> None:
     st.markdown("Put on your headphones. Play the clip below and set your volume to a **comfortable** "
                 "level. Please do not change the volume during the study.")
     first = R.next_trial(store, rater)
+    if not st.session_state.get("shown-headphones"):
+        R.show(store, rater, R.HEADPHONES, [first.stimulus_id] if first is not None else [])
+        st.session_state["shown-headphones"] = True
     if first is not None:
-        player(stimulus_bytes(first.stimulus_id), key="volume-clip")
+        player(clip_sources(rater, first.stimulus_id), key="volume-clip")
     st.markdown(f"Next, {n} short check(s): each clip has three low tones. **Which tone is the quietest?**")
     answers = []
     for k in range(n):
@@ -66,8 +93,32 @@ def headphones(rater: R.RaterView) -> None:
                                 format_func=lambda v: ("first", "second", "third")[v - 1], key=f"hp-answer-{k}",
                                 disabled=played <= 0.0))
     if st.button("Continue", key="hp-continue", type="primary", disabled=any(a is None for a in answers)):
-        R.record_headphone_check(store, rater, [int(a) for a in answers])
+        if any(a not in (1, 2, 3) for a in answers):
+            st.warning("Please choose one of the three tones in every check.")
+            st.stop()
+        try:
+            R.record_headphone_check(store, rater, [int(a) for a in answers])
+        except R.RefusedError as exc:
+            refused(exc)
+            st.stop()
         st.rerun()
+
+
+def _answer(question, key: str, disabled: bool):
+    """A radio for a category question; None until answered (a forged option counts as unanswered)."""
+    value = st.radio(question.prompt, question.options, index=None, format_func=question.option_text, key=key,
+                     disabled=disabled, horizontal=question.key == "preference")
+    return value if value in question.labels else None
+
+
+def _submit(rater: R.RaterView, trial: R.TrialView, answers: dict, listened: float, shown: float) -> None:
+    try:
+        R.submit_ratings(store, token=rater.token, trial_id=trial.id, answers={q: int(v) for q, v in answers.items()},
+                         response_ms=int((time.monotonic() - shown) * 1000), listen_fraction=listened)
+    except R.RefusedError as exc:
+        refused(exc)
+        return
+    st.rerun()
 
 
 def trials(rater: R.RaterView) -> None:
@@ -76,32 +127,78 @@ def trials(rater: R.RaterView) -> None:
         R.set_stage(store, rater.token, "done")
         st.rerun()
     st.session_state["current_trial"] = trial.id
-    shown = st.session_state.setdefault(f"shown-{trial.id}", time.monotonic())
+    if f"shown-{trial.view_key}" not in st.session_state:  # the server's clock starts once per trial
+        R.show(store, rater, trial.view_key, trial.clip_ids())
+        st.session_state[f"shown-{trial.view_key}"] = time.monotonic()
+    shown = st.session_state[f"shown-{trial.view_key}"]
     if trial.kind == "training":
         st.subheader("Training")
         if trial.caption:
             st.info(trial.caption)
     else:
-        st.progress(trial.done / max(trial.total, 1), text=f"Clip {trial.done + 1} of {trial.total}")
-    if trial.source_id:
-        st.markdown("**Source clip** (for comparison)")
-        player(stimulus_bytes(trial.source_id), key=f"src-{trial.id}")
-    st.markdown("**Clip to rate**")
-    listened = player(stimulus_bytes(trial.stimulus_id), key=f"stim-{trial.id}")
+        st.progress(trial.done / max(trial.total, 1), text=f"{'Page' if trial.members else 'Clip'} "
+                                                           f"{trial.done + 1} of {trial.total}")
+    proto = rater.study.protocol
+    if trial.members:
+        return mushra_page(rater, trial, shown)
     need = float(rater.study.config.get("min_listen_fraction", 0.9))
+    if proto == "ab":
+        st.markdown("**Clip A**")
+        heard_a = player(clip_sources(rater, trial.stimulus_id), key=f"a-{trial.id}")
+        st.markdown("**Clip B**")
+        heard_b = player(clip_sources(rater, trial.other_id), key=f"b-{trial.id}")
+        listened = min(heard_a, heard_b)
+        hint = "Play both clips to their end to enable the answer."
+    elif proto == "dcr":
+        st.markdown("**1. Reference**")
+        heard_ref = player(clip_sources(rater, trial.source_id), key=f"src-{trial.id}")
+        st.markdown("**2. Clip to rate**")
+        listened = min(heard_ref, player(clip_sources(rater, trial.stimulus_id), key=f"stim-{trial.id}"))
+        hint = "Play the reference and the clip to their end to enable the rating."
+    else:
+        if trial.source_id:
+            st.markdown("**Source clip** (for comparison)")
+            player(clip_sources(rater, trial.source_id), key=f"src-{trial.id}")
+        st.markdown("**Clip to rate**")
+        listened = player(clip_sources(rater, trial.stimulus_id), key=f"stim-{trial.id}")
+        hint = "Play the clip to its end to enable the rating."
     enabled = listened >= need
     if not enabled:
-        st.caption("Play the clip to its end to enable the rating.")
-    answers = {}
-    for q in trial.questions:
-        question = QUESTIONS[q]
-        answers[q] = st.radio(question.prompt, [5, 4, 3, 2, 1], index=None, format_func=question.option_text,
-                              key=f"ans-{trial.id}-{q}", disabled=not enabled)
+        st.caption(hint)
+    answers = {q: _answer(QUESTIONS[q], f"ans-{trial.id}-{q}", not enabled) for q in trial.questions}
     missing = any(v is None for v in answers.values())
     if st.button("Submit rating", key=f"submit-{trial.id}", type="primary", disabled=not enabled or missing):
-        R.submit_ratings(store, token=rater.token, trial_id=trial.id, answers={q: int(v) for q, v in answers.items()},
-                         response_ms=int((time.monotonic() - shown) * 1000), listen_fraction=listened)
+        _submit(rater, trial, answers, listened, shown)
+    break_link(rater)
+
+
+def mushra_page(rater: R.RaterView, trial: R.TrialView, shown: float) -> None:
+    st.markdown("Click **Reference** and each version to listen; switching keeps the position. "
+                "Tick *Loop* to repeat a region. Rate every version compared with the reference.")
+    labels = [chr(ord("A") + k) for k in range(len(trial.members))]
+    played = mushra_player(clip_sources(rater, trial.source_id),
+                           [(lab, clip_sources(rater, sid)) for lab, (_, sid) in zip(labels, trial.members)],
+                           key=f"mushra-{trial.view_key}", page=trial.view_key)
+    all_played = all(played.get(lab, 0.0) > 0 for lab in labels)
+    values = {}
+    for lab, (tid, _) in zip(labels, trial.members):
+        values[tid] = st.slider(f"{lab}", 0, 100, 0, key=f"mushra-{tid}",
+                                help="80-100 Excellent, 60-80 Good, 40-60 Fair, 20-40 Poor, 0-20 Bad")
+    st.caption("0-20 Bad · 20-40 Poor · 40-60 Fair · 60-80 Good · 80-100 Excellent")
+    if not all_played:
+        st.caption("Listen to every version (A, B, ...) to enable the answer.")
+    if st.button("Submit ratings", key=f"submit-{trial.view_key}", type="primary", disabled=not all_played):
+        try:
+            R.submit_page(store, token=rater.token, answers={t: int(v) for t, v in values.items()},
+                          response_ms=int((time.monotonic() - shown) * 1000))
+        except R.RefusedError as exc:
+            refused(exc)
+            return
         st.rerun()
+    break_link(rater)
+
+
+def break_link(rater: R.RaterView) -> None:
     with st.expander("Taking a break?"):
         st.markdown("Your answers are saved as you go. To continue later, keep this address:")
         st.code(resume_link(rater.token), language=None)
@@ -111,6 +208,9 @@ def done(rater: R.RaterView) -> None:
     st.title("Thank you!")
     st.success("You have finished the study. Your completion code is:")
     st.code(rater.completion_code, language=None)
+    url = rater.study.config.get("completion_url")
+    if url:
+        st.link_button("Return to the study platform", R.completion_link(url, rater.completion_code), type="primary")
 
 
 token = params.get("r")
