@@ -1,0 +1,63 @@
+"""Training curves of seq2seq checkpoints (the figure in docs/models/seq2seq.md).
+
+    python -m benchmark.training.seq2seq.plot CHECKPOINT [CHECKPOINT ...] --out FIGURE.png
+
+Each checkpoint's JSON holds its running training loss every 10 steps (``loss_curve``) and its
+validation scores (``validation``); the figure draws the loss (left) and the validation F1s
+(right) against training minutes.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+SCORES = {"seq2seq-piano": ("onset_f1", "onset_offset_f1", "frame_f1"),
+          "mt3": ("multi_instrument_f1", "onset_f1", "drum_onset_f1", "frame_f1")}
+
+
+def plot(checkpoints: list[str], out: str) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ...io_utils import read_json
+    from ...models.transcription.seq2seq.checkpoint import resolve
+
+    fig, (ax_loss, ax_f1) = plt.subplots(1, 2, figsize=(11, 4))
+    for path in checkpoints:
+        meta = read_json(resolve(path)[1], what="seq2seq checkpoint config")
+        name, training = meta["model"], meta["training"]
+        curve = training["loss_curve"]
+        ax_loss.plot([c["seconds"] / 60 for c in curve], [c["loss"] for c in curve], label=name)
+        for key in SCORES.get(name, ("onset_f1",)):
+            points = [(v["seconds"] / 60, v[key]) for v in training["validation"] if key in v]
+            if points:
+                ax_f1.plot(*zip(*points), marker="o", markersize=3, label=f"{name}: {key}")
+    ax_loss.set(xlabel="training time (min, 1 CPU thread)", ylabel="cross-entropy (running mean)",
+                title="training loss", yscale="log")
+    ax_f1.set(xlabel="training time (min, 1 CPU thread)", ylabel="F1 on the synth validation split",
+              title="validation", ylim=(0, 1))
+    for ax in (ax_loss, ax_f1):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    out_path = Path(out)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_path, dpi=110)
+    plt.close(fig)
+    return out_path
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("checkpoints", nargs="+", help="checkpoint stems (or their .json)")
+    p.add_argument("--out", required=True, help="figure file (.png)")
+    args = p.parse_args(argv)
+    print(plot(args.checkpoints, args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
