@@ -165,24 +165,24 @@ def mt3_pianoroll(notes, is_drum: bool) -> np.ndarray:
     return pm.get_piano_roll(fs=FPS)
 
 
-def mt3_frame_f1(ref, est) -> float:
+def mt3_frame_scores(ref, est) -> tuple[float, float, float]:
     ref, est = select(ref, ~ref["is_drum"]), select(est, ~est["is_drum"])
     is_drum = bool(np.all(ref["is_drum"]))  # MT3: all([]) is True for an empty reference
     ref_pr, est_pr = mt3_pianoroll(ref, is_drum), mt3_pianoroll(est, is_drum)
     n = max(ref_pr.shape[1], est_pr.shape[1])
     if n == 0:  # no non-drum note on either side: scikit-learn refuses empty arrays; score 0
-        return 0.0
+        return 0.0, 0.0, 0.0
     ref_pr = np.pad(ref_pr, [(0, 0), (0, n - ref_pr.shape[1])])
     est_pr = np.pad(est_pr, [(0, 0), (0, n - est_pr.shape[1])])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # UndefinedMetricWarning on empty input
-        _, _, f1, _ = precision_recall_fscore_support((ref_pr > FRAME_VELOCITY_THRESHOLD).flatten(),
+        p, r, f1, _ = precision_recall_fscore_support((ref_pr > FRAME_VELOCITY_THRESHOLD).flatten(),
                                                       (est_pr > 0).flatten(), labels=[True, False])
-    return float(f1[0])
+    return float(p[0]), float(r[0]), float(f1[0])
 
 
-def mt3_program_aware(ref, est, granularity: str) -> tuple[float, float]:
-    """metrics._program_aware_note_scores: (overall F1, drum F1)."""
+def mt3_program_aware(ref, est, granularity: str) -> dict[str, float]:
+    """metrics._program_aware_note_scores: overall precision/recall/F1, drum F1, non-drum F1."""
     program_map = {"flat": lambda p: 0, "midi_class": lambda p: 8 * (p // 8), "full": lambda p: p}[granularity]
     # MT3's drum notes always carry program 0 (Slakh loader and decoder); do the same here.
     def mapped(notes):
@@ -210,19 +210,42 @@ def mt3_program_aware(ref, est, granularity: str) -> tuple[float, float]:
         return mir_eval.util.f_measure(ps / pc if pc else 0, rs / rc if rc else 0)
 
     total = [a + b for a, b in zip(sums[True], sums[False])]
-    return f(*total), f(*sums[True])
+    ps, pc, rs, rc = total
+    return {"precision": ps / pc if pc else 0, "recall": rs / rc if rc else 0, "f1": f(*total),
+            "drum_f1": f(*sums[True]), "nondrum_f1": f(*sums[False])}
+
+
+def mt3_tolerance_sweep(ref, est) -> dict[str, float]:
+    """metrics._note_onset_tolerance_sweep on the drumless notes (onset tolerance = offset floor)."""
+    ref, est = select(ref, ~ref["is_drum"]), select(est, ~est["is_drum"])
+    out = {}
+    for tol in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _, _, f, _ = mir_eval.transcription.precision_recall_f1_overlap(
+                ref["intervals"], pretty_midi.note_number_to_hz(ref["pitches"]), est["intervals"],
+                pretty_midi.note_number_to_hz(est["pitches"]), onset_tolerance=tol, offset_min_tolerance=tol)
+        out[f"onset_offset_f1_at_{int(round(tol * 1000))}ms"] = f
+    return out
 
 
 def expected_scores(ref, est) -> dict[str, float]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         scores = mir_eval_note_scores(ref, est)
-    scores["frame_f1"] = mt3_frame_f1(ref, est)
+    scores["frame_precision"], scores["frame_recall"], scores["frame_f1"] = mt3_frame_scores(ref, est)
+    scores.update(mt3_tolerance_sweep(ref, est))
     for granularity, name in (("full", "multi_instrument_f1"), ("midi_class", "multi_instrument_f1_midi_class"),
                               ("flat", "multi_instrument_f1_flat")):
-        scores[name], drum_f1 = mt3_program_aware(ref, est, granularity)
+        pa = mt3_program_aware(ref, est, granularity)
+        scores[name] = pa["f1"]
+        if granularity == "full":
+            scores["multi_instrument_precision"], scores["multi_instrument_recall"] = pa["precision"], pa["recall"]
+            scores["multi_instrument_nondrum_f1"] = pa["nondrum_f1"]
+    # MT3 records the drum onset F1 of every example (0 without drums) and averages over all
+    scores["drum_onset_f1"] = pa["drum_f1"]
     if ref["is_drum"].any() or est["is_drum"].any():
-        scores["drum_onset_f1"] = drum_f1
+        scores["drum_onset_f1_with_drums"] = pa["drum_f1"]
     return {k: float(v) for k, v in scores.items()}
 
 

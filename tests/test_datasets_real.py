@@ -215,10 +215,14 @@ def test_slakh_metadata_programs_drums_and_all_src(fx: dict[str, F.Fixture]) -> 
     f = fx["slakh2100"]
     item = f.dataset().items("test")[0]
     assert item.id == "Track01876"
-    assert item.metadata["programs"] == [0, 25, 33, 0, 48] and item.metadata["is_drum"] == [False] * 3 + [True, False]
+    # MT3's Slakh class programs by default (25 "Acoustic Guitar (steel)" -> class Acoustic Guitar, 24)
+    assert item.metadata["programs"] == [0, 24, 33, 0, 48] and item.metadata["is_drum"] == [False] * 3 + [True, False]
+    assert item.metadata["raw_programs"] == [0, 25, 33, 128, 48] and item.metadata["programs_approximated"] == 4
     notes = f.dataset().load_notes(item)
-    assert sorted(set(zip(notes.programs.tolist(), notes.is_drum.tolist()))) == [(0, False), (0, True), (25, False),
+    assert sorted(set(zip(notes.programs.tolist(), notes.is_drum.tolist()))) == [(0, False), (0, True), (24, False),
                                                                                (33, False), (48, False)]
+    raw = f.dataset(programs="raw").load_notes(item)
+    assert sorted(set(raw.programs.tolist())) == [0, 25, 33, 48]
     assert 90.0 not in notes.pitches  # the unrendered stem S05 is not a reference
     all_src = f.dataset(midi_source="all_src").load_notes(item)
     assert len(all_src) == len(notes) + 1

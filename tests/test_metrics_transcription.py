@@ -22,6 +22,11 @@ ALWAYS = {
     "onset_precision", "onset_recall", "onset_f1", "onset_offset_precision", "onset_offset_recall",
     "onset_offset_f1", "onset_velocity_f1", "onset_offset_velocity_f1", "frame_f1", "multi_instrument_f1",
     "multi_instrument_f1_midi_class", "multi_instrument_f1_flat",
+    # MT3's other scores (issue 14): frame P/R, program-aware P/R and non-drum F1, the tolerance
+    # sweep, and the drum onset F1 of every item (0 without drums, as MT3 averages it)
+    "frame_precision", "frame_recall", "multi_instrument_precision", "multi_instrument_recall",
+    "multi_instrument_nondrum_f1", "drum_onset_f1",
+    *(f"onset_offset_f1_at_{t}ms" for t in (10, 20, 50, 100, 200, 500)),
 }
 
 
@@ -78,7 +83,8 @@ def test_fixtures_cover_distinct_situations():
     assert scores["tolerance_edges"]["onset_offset_f1"] == pytest.approx(0.5)
     assert scores["drums_only"]["onset_f1"] == 0.0
     assert scores["drums_only"]["drum_onset_f1"] == pytest.approx(scores["drums_only"]["multi_instrument_f1"])
-    assert "drum_onset_f1" not in scores["piano_polyphony"]
+    assert "drum_onset_f1_with_drums" not in scores["piano_polyphony"]
+    assert scores["piano_polyphony"]["drum_onset_f1"] == 0.0  # MT3: 0 on an item without drums
 
 
 # --- invariants --------------------------------------------------------------------------------
@@ -86,7 +92,7 @@ def test_fixtures_cover_distinct_situations():
 def test_perfect_estimate_scores_one_everywhere():
     ref = Notes.concatenate([piece(seed=1), piece(seed=2, program=33), drums()])
     scores = tm.evaluate(ref, ref)
-    assert set(scores) == ALWAYS | {"drum_onset_f1"}
+    assert set(scores) == ALWAYS | {"drum_onset_f1_with_drums"}
     assert all(v == 1.0 for v in scores.values()), scores
 
 
@@ -123,7 +129,8 @@ def test_drums_do_not_change_the_note_scores():
     with_drums = tm.evaluate(Notes.concatenate([ref, drums()]), Notes.concatenate([est, drums()]))
     for key in ("onset_f1", "onset_offset_f1", "onset_velocity_f1", "frame_f1"):
         assert with_drums[key] == plain[key]
-    assert "drum_onset_f1" not in plain and with_drums["drum_onset_f1"] == 1.0
+    assert "drum_onset_f1_with_drums" not in plain and plain["drum_onset_f1"] == 0.0
+    assert with_drums["drum_onset_f1"] == with_drums["drum_onset_f1_with_drums"] == 1.0
 
 
 def test_drums_are_scored_on_onsets_only_whatever_the_kit_program():
@@ -274,8 +281,9 @@ def test_matcher_is_pluggable_and_identical_subsets_are_matched_once():
 
     ref, est = piece(seed=15), shifted(piece(seed=15), onset=0.03)
     assert tm.evaluate(ref, est, matcher=counting_matcher) == tm.evaluate(ref, est)
-    # one program, no drums: onset and onset+offset matchings serve all 3 granularities
-    assert sorted(calls, key=str) == [0.2, None]
+    # one program, no drums: onset and onset+offset matchings serve all 3 granularities; MT3's
+    # tolerance sweep adds one onset+offset matching per tolerance other than the main 50 ms
+    assert sorted(calls, key=str) == [0.2] * 6 + [None]
 
 
 def test_note_counts_helper():

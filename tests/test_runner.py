@@ -51,7 +51,9 @@ def test_oracle_scores_one_and_writes_the_run(toy):
     assert res["dataset"]["verified"] is True
     assert len(res["dataset"]["fingerprint"]) == 64
     assert res["task"]["yaml_sha256"] and res["task"]["version"] == 1
-    assert sorted(p.name for p in (out.run_dir / "predictions").iterdir()) == [f"toy-{k:02d}.mid" for k in range(4)]
+    # each prediction: the MIDI file and its exact notes (issue 14: an oracle scores exactly 1.0)
+    assert sorted(p.name for p in (out.run_dir / "predictions").iterdir()) == sorted(
+        [f"toy-{k:02d}.mid" for k in range(4)] + [f"toy-{k:02d}.notes.json" for k in range(4)])
     assert (out.run_dir / "items.csv").read_text().splitlines()[0].startswith("item,status,error,")
     assert load_run(out.run_dir).model == "oracle"
 

@@ -108,7 +108,8 @@ def _from_run(args: argparse.Namespace):
     est = read_prediction(pred)
     record = run.path / "items" / f"{args.item}.json"
     recorded = read_json(record, what="item record").get("scores") if record.is_file() else None
-    return ref, est, dict(run.data["task"].get("params") or {}), recorded, str(pred)
+    params = {**(run.data["task"].get("params") or {}), "track_specs": getattr(dataset, "track_specs", None)}
+    return ref, est, params, recorded, str(pred)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -128,9 +129,14 @@ def run(args: argparse.Namespace) -> int:
         if args.task:
             from ..tasks import get_task
 
+            from ..datasets import DATASETS
+
             task = get_task(args.task)
             params = dict(task.params)
             task_pedal = bool(task.dataset_params.get("sustain_pedal", False))
+            specs = getattr(DATASETS.get(task.dataset), "track_specs", None) if task.dataset in DATASETS else None
+            if specs:
+                params["track_specs"] = specs
         ref_pedal = task_pedal if args.sustain_pedal is None else bool(args.sustain_pedal)
         ref = read_midi(args.ref, sustain_pedal=ref_pedal)
         est = read_prediction(args.est, sustain_pedal=args.est_sustain_pedal)

@@ -19,9 +19,30 @@ evaluated on cannot be read from its code (its splits live in pre-built TFRecord
 redux split is the only layout distributed today, hence the default.
 
 Reference notes (``midi_source="stems"``, default): the MIDI of every stem that is both
-rendered and saved (notes of unrendered stems are not in the mix), with the stem's
-``program_num`` and ``is_drum`` from ``metadata.yaml`` (drums: program 0, drum flag set; Slakh
-writes program 128). ``midi_source="all_src"`` reads ``all_src.mid`` as is.
+rendered and saved (notes of unrendered stems are not in the mix), with its ``is_drum`` from
+``metadata.yaml`` (drums: program 0, drum flag set; Slakh writes program 128) and a program
+chosen by the dataset parameter ``programs``:
+
+``"slakh_class"`` (default, MT3's convention)
+    the program of the stem's Slakh instrument class, as MT3 assigns it
+    (``mt3/preprocessors.py`` ``_SLAKH_CLASS_PROGRAMS``, lines 422-456, applied per stem in
+    ``tokenize_slakh_example``, lines 524-529): e.g. every "Electric Bass" stem is program 33, so
+    an estimate of 34 for a stem whose raw program is 33 is wrong only if the classes differ. The
+    class name is taken from the stem's ``slakh_class`` (MT3's TFRecords carry it) or from an
+    ``inst_class`` that is one of the 34 class names; a plain Slakh2100-redux ``metadata.yaml``
+    has neither (its ``inst_class`` is the General MIDI family, e.g. "Bass"), and then the class
+    is **approximated** from ``program_num``: the class with the largest program <= the stem's
+    within its General MIDI family of 8 (33-39 -> Electric Bass 33, 26-28 -> Clean Electric
+    Guitar 26, 29-31 -> Distorted 29, ...), the raw program where the family has none. How many
+    stems of an item were approximated is in its metadata (``programs_approximated``).
+``"raw"``
+    the stem's own ``program_num`` (stricter than MT3: 33 vs 34 is a miss).
+
+``sustain_pedal`` (default True, MT3's convention): each stem's notes are extended by its own
+sustain pedal (CC64) before they are pooled, as MT3's ``add_track_to_notesequence`` does with
+``note_seq.apply_sustain_control_changes`` (``mt3/preprocessors.py`` line 481). Both parameters
+are recorded in results.json (``task.dataset_params``) and in the data fingerprint.
+``midi_source="all_src"`` reads ``all_src.mid`` as is (programs as written; pedal as set).
 
 Cerberus4 (MT3, after Manilow et al.'s Cerberus): the tracks of a split that contain at least
 one rendered stem of each of piano (programs 0-7), guitar (24-31), bass (32-39) and drums;
@@ -51,6 +72,35 @@ from ._real import RealDataset, RealVerifyReport, check_audio_file, load_yaml_fi
 from .base import Manifest
 
 STEM_KEYS = ("program_num", "is_drum")
+#: MT3's program of each Slakh instrument class (mt3/preprocessors.py, _SLAKH_CLASS_PROGRAMS, lines 422-456);
+#: drums are program 0 with the drum flag (slakh_class_to_program_and_is_drum, lines 460-467)
+SLAKH_CLASS_PROGRAMS = {
+    "Acoustic Piano": 0, "Electric Piano": 4, "Chromatic Percussion": 8, "Organ": 16,
+    "Acoustic Guitar": 24, "Clean Electric Guitar": 26, "Distorted Electric Guitar": 29,
+    "Acoustic Bass": 32, "Electric Bass": 33, "Violin": 40, "Viola": 41, "Cello": 42, "Contrabass": 43,
+    "Orchestral Harp": 46, "Timpani": 47, "String Ensemble": 48, "Synth Strings": 50,
+    "Choir and Voice": 52, "Orchestral Hit": 55, "Trumpet": 56, "Trombone": 57, "Tuba": 58,
+    "French Horn": 60, "Brass Section": 61, "Soprano/Alto Sax": 64, "Tenor Sax": 66,
+    "Baritone Sax": 67, "Oboe": 68, "English Horn": 69, "Bassoon": 70, "Clarinet": 71, "Pipe": 73,
+    "Synth Lead": 80, "Synth Pad": 88,
+}
+PROGRAM_MAPS = ("slakh_class", "raw")
+
+
+def slakh_class_program(stem: dict[str, Any]) -> tuple[int, bool]:
+    """``(program, approximated)`` of a non-drum stem under MT3's Slakh class convention.
+
+    The stem's ``slakh_class`` (or an ``inst_class`` that is a Slakh class name) gives the
+    program exactly; otherwise the class is approximated from ``program_num`` (see the module
+    docstring) and ``approximated`` is True.
+    """
+    for key in ("slakh_class", "inst_class"):
+        name = stem.get(key)
+        if isinstance(name, str) and name in SLAKH_CLASS_PROGRAMS:
+            return SLAKH_CLASS_PROGRAMS[name], False
+    program = int(stem["program_num"])
+    family = [p for p in SLAKH_CLASS_PROGRAMS.values() if p // 8 == program // 8 and p <= program]
+    return (max(family) if family else program), True
 CERBERUS_CLASSES = {"piano": range(0, 8), "guitar": range(24, 32), "bass": range(32, 40)}
 CERBERUS_PROGRAMS = {"piano": 0, "guitar": 24, "bass": 32}
 CERBERUS_RULE = ("cerberus4-v1: tracks with >=1 rendered+saved stem of piano 0-7, guitar 24-31, bass 32-39 "
@@ -83,7 +133,8 @@ def read_slakh_metadata(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
         stems[str(stem_id)] = {"program_num": program, "is_drum": bool(stem["is_drum"]),
                                "audio_rendered": bool(stem.get("audio_rendered", True)),
                                "midi_saved": bool(stem.get("midi_saved", True)),
-                               "inst_class": str(stem.get("inst_class", ""))}
+                               "inst_class": str(stem.get("inst_class", "")),
+                               "slakh_class": str(stem.get("slakh_class", ""))}
     return stems
 
 
@@ -102,9 +153,12 @@ class Slakh2100(RealDataset):
     splits = ("train", "validation", "test", "omitted")
     manifest_file = "slakh2100.json"
     layout_hint = "register the unpacked slakh2100_flac_redux/ folder (train/ validation/ test/ omitted/)"
-    default_params: ClassVar[dict[str, Any]] = {"midi_source": "stems", "split_scheme": "redux"}
+    default_params: ClassVar[dict[str, Any]] = {"midi_source": "stems", "split_scheme": "redux",
+                                                "programs": "slakh_class", "sustain_pedal": True}
     param_choices: ClassVar[dict[str, tuple[Any, ...]]] = {"midi_source": ("stems", "all_src"),
-                                                           "split_scheme": ("redux", "orig")}
+                                                           "split_scheme": ("redux", "orig"),
+                                                           "programs": PROGRAM_MAPS,
+                                                           "sustain_pedal": (True, False)}
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
@@ -147,10 +201,21 @@ class Slakh2100(RealDataset):
                     out[f"{folder}/MIDI/{stem_id}.mid"] = {"path": f"{folder}/MIDI/{stem_id}.mid"}
         return out
 
+    def stem_program(self, stem: dict[str, Any]) -> tuple[int, bool]:
+        """``(program, approximated)`` of a stem under the ``programs`` parameter (drums: 0)."""
+        if stem["is_drum"]:
+            return 0, False
+        if self.params.get("programs", "slakh_class") == "raw":
+            return int(stem["program_num"]), False
+        return slakh_class_program(stem)
+
     def _metadata(self, track: str) -> dict[str, Any]:
         stems = self.stems(track)
         audible = {k: v for k, v in stems.items() if _audible(v)}
-        return {"programs": [0 if s["is_drum"] else s["program_num"] for s in audible.values()],
+        mapped = [self.stem_program(s) for s in audible.values()]
+        return {"programs": [p for p, _ in mapped], "raw_programs": [s["program_num"] for s in audible.values()],
+                "program_map": self.params.get("programs", "slakh_class"),
+                "programs_approximated": int(sum(a for _, a in mapped)),
                 "is_drum": [s["is_drum"] for s in audible.values()],
                 "inst_classes": [s["inst_class"] for s in audible.values()],
                 "stems": list(audible)}
@@ -161,10 +226,11 @@ class Slakh2100(RealDataset):
                      metadata={**i.metadata, **self._metadata(i.id)}) for i in items]
 
     def _stem_notes(self, folder: Path, stem_id: str, stem: dict[str, Any], *, program: int | None = None) -> Notes:
-        notes = read_midi(folder / "MIDI" / f"{stem_id}.mid")
+        # MT3 applies each stem's own sustain pedal before pooling the stems
+        notes = read_midi(folder / "MIDI" / f"{stem_id}.mid", sustain_pedal=bool(self.params["sustain_pedal"]))
         n = len(notes)
         drum = stem["is_drum"]
-        prog = 0 if drum else (stem["program_num"] if program is None else program)
+        prog = 0 if drum else (self.stem_program(stem)[0] if program is None else program)
         return Notes(notes.intervals, notes.pitches, notes.velocities, np.full(n, prog, np.int64), np.full(n, drum))
 
     def load_notes(self, item: Item) -> Notes:
@@ -172,7 +238,7 @@ class Slakh2100(RealDataset):
             check_audio_file(item.audio_path)
         if self.params["midi_source"] == "all_src":
             midi = Path(item.files["midi"])
-            return read_midi(midi).validate(name=str(midi))
+            return read_midi(midi, sustain_pedal=bool(self.params["sustain_pedal"])).validate(name=str(midi))
         folder = self.track_dir(item.id)
         parts = [self._stem_notes(folder, sid, stem) for sid, stem in self.stems(item.id).items() if _audible(stem)]
         return Notes.concatenate(parts).sorted().validate(name=str(folder / "MIDI"))
@@ -207,8 +273,14 @@ class Cerberus4(Slakh2100):
   year={2022}
 }"""
     splits = ("train", "validation", "test")
-    default_params: ClassVar[dict[str, Any]] = {"split_scheme": "redux"}
-    param_choices: ClassVar[dict[str, tuple[Any, ...]]] = {"split_scheme": ("redux", "orig")}
+    #: MT3's CERBERUS4_CONFIG.track_specs (mt3/datasets.py lines 267-272): (name, program, is_drum),
+    #: scored one by one as ``track_<name>_*`` (benchmark.metrics.transcription.track_scores)
+    track_specs: ClassVar[tuple[tuple[str, int, bool], ...]] = (
+        ("bass", 32, False), ("drums", 0, True), ("guitar", 24, False), ("piano", 0, False))
+    #: programs are MT3's Cerberus4 track specs (0/24/32 + drums) whatever ``programs`` would say
+    default_params: ClassVar[dict[str, Any]] = {"split_scheme": "redux", "sustain_pedal": True}
+    param_choices: ClassVar[dict[str, tuple[Any, ...]]] = {"split_scheme": ("redux", "orig"),
+                                                           "sustain_pedal": (True, False)}
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)

@@ -105,4 +105,6 @@ class TranscriptionFamily(Family):
         from ..metrics import transcription
 
         reference = dataset.load_notes(item)
-        return transcription.evaluate(reference, prediction, **task.params)
+        # per-track scores where the dataset defines tracks (Cerberus4: MT3's track specs)
+        return transcription.evaluate(reference, prediction, track_specs=getattr(dataset, "track_specs", None),
+                                      **task.params)

@@ -39,7 +39,25 @@ _add("transcription", "frame_f1", True, "F1 of 62.5 fps piano-roll frames (MT3)"
 _add("transcription", "multi_instrument_f1", True, "program-aware onset+offset F1, full program granularity (MT3)")
 _add("transcription", "multi_instrument_f1_midi_class", True, "program-aware onset+offset F1, MIDI program classes")
 _add("transcription", "multi_instrument_f1_flat", True, "onset+offset F1 ignoring programs (MT3 'flat')")
-_add("transcription", "drum_onset_f1", True, "drum onset F1 (onsets only, drum notes only)")
+_add("transcription", "drum_onset_f1", True, "drum onset F1 (onsets only, drum notes only); 0 on items without "
+     "drums, so the run mean is over all items (MT3)")
+_add("transcription", "drum_onset_f1_with_drums", True, "drum onset F1 on items whose reference or estimate has "
+     "drums only (its mean is over those items)")
+_add("transcription", "frame_precision", True, "precision of 62.5 fps piano-roll frames (MT3)")
+_add("transcription", "frame_recall", True, "recall of 62.5 fps piano-roll frames (MT3)")
+_add("transcription", "multi_instrument_precision", True, "program-aware onset+offset precision, full granularity (MT3)")
+_add("transcription", "multi_instrument_recall", True, "program-aware onset+offset recall, full granularity (MT3)")
+_add("transcription", "multi_instrument_nondrum_f1", True, "program-aware onset+offset F1 of the non-drum tracks, "
+     "full granularity (MT3 'Nondrum onset + offset + program F1')")
+for _tol in (10, 20, 50, 100, 200, 500):
+    _add("transcription", f"onset_offset_f1_at_{_tol}ms", True, f"onset+offset F1 with onset tolerance and offset "
+         f"floor {_tol} ms (MT3's onset-tolerance sweep)")
+# Cerberus4's track specs (MT3 CERBERUS4_CONFIG): one set of scores per track
+for _track, _drum in (("bass", False), ("drums", True), ("guitar", False), ("piano", False)):
+    _add("transcription", f"track_{_track}_onset_f1", True, f"onset F1 of the {_track} track (MT3 track spec)")
+    if not _drum:
+        _add("transcription", f"track_{_track}_onset_offset_f1", True, f"onset+offset F1 of the {_track} track")
+    _add("transcription", f"track_{_track}_frame_f1", True, f"frame F1 of the {_track} track")
 
 # --- translation (docs/translation.md) ---------------------------------------------------
 _add("translation", "content_correlation", True, "normalized correlation of chroma content features, source vs output")

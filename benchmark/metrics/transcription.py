@@ -496,6 +496,66 @@ def _cached_counts(ref: Notes, est: Notes, ref_idx: np.ndarray, est_idx: np.ndar
     return MatchCounts(len(ref_idx), len(est_idx), len(cache[key]))
 
 
+# --- MT3's extra scores ------------------------------------------------------------------------
+
+#: MT3's onset-tolerance sweep (``mt3/metrics.py`` ``_note_onset_tolerance_sweep``, line 151), seconds
+SWEEP_TOLERANCES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
+
+
+def sweep_name(tolerance: float) -> str:
+    """``onset_offset_f1_at_10ms`` for 0.01 s, and so on."""
+    return f"onset_offset_f1_at_{int(round(tolerance * 1000))}ms"
+
+
+def onset_tolerance_sweep(ref: Notes, est: Notes, *, tolerances: Sequence[float] = SWEEP_TOLERANCES,
+                          pitch_tolerance: float = 50.0, offset_ratio: float = 0.2,
+                          matcher: Matcher | None = None) -> dict[str, float]:
+    """Onset+offset F1 at each onset tolerance, the offset floor moving with it.
+
+    MT3 (``mt3/metrics.py`` lines 149-172) calls mir_eval with ``onset_tolerance=tol`` and
+    ``offset_min_tolerance=tol`` (offset ratio 0.2) on the drumless notes, for tol in 10, 20,
+    50, 100, 200 and 500 ms. ``ref`` and ``est`` are the drumless notes.
+    """
+    out = {}
+    for tol in tolerances:
+        counts = note_counts(ref, est, onset_tolerance=tol, pitch_tolerance=pitch_tolerance,
+                             offset_ratio=offset_ratio, offset_min_tolerance=tol, matcher=matcher)
+        out[sweep_name(tol)] = counts.f1
+    return out
+
+
+def track_scores(ref: Notes, est: Notes, track_specs: Sequence[tuple[str, int, bool]], *,
+                 onset_tolerance: float = 0.05, pitch_tolerance: float = 50.0, offset_ratio: float = 0.2,
+                 offset_min_tolerance: float = 0.05, frame_rate: float = 62.5,
+                 frame_velocity_threshold: float = 30.0, frame_min_duration: float = 0.05,
+                 matcher: Matcher | None = None) -> dict[str, float]:
+    """Scores per track spec, as MT3 computes them for Cerberus4 (``mt3/metrics.py`` lines 244-251).
+
+    For each ``(name, program, is_drum)`` the notes of exactly that program and drum flag are
+    taken from both sides (MT3's ``note_sequences.extract_track``; programs are compared as
+    they are, so the dataset must give MT3's track programs) and scored: ``track_<name>_onset_f1``,
+    ``track_<name>_onset_offset_f1`` (not for a drum track, whose offsets MT3 ignores) and
+    ``track_<name>_frame_f1`` (a drum track drawn with every note 50 ms long, as MT3's
+    ``get_prettymidi_pianoroll(is_drum=True)``).
+    """
+    out: dict[str, float] = {}
+    tol = dict(onset_tolerance=onset_tolerance, pitch_tolerance=pitch_tolerance,
+               offset_min_tolerance=offset_min_tolerance, matcher=matcher)
+    for name, program, is_drum in track_specs:
+        r = ref.select((ref.programs == program) & (ref.is_drum == is_drum))
+        e = est.select((est.programs == program) & (est.is_drum == is_drum))
+        out[f"track_{name}_onset_f1"] = note_counts(r, e, offset_ratio=None, **tol).f1
+        if not is_drum:
+            out[f"track_{name}_onset_offset_f1"] = note_counts(r, e, offset_ratio=offset_ratio, **tol).f1
+        else:
+            r, e = (Notes(np.stack([n.onsets, n.onsets + frame_min_duration], axis=1), n.pitches, n.velocities,
+                          n.programs, n.is_drum) for n in (r, e))
+        out[f"track_{name}_frame_f1"] = frame_scores(r, e, frame_rate=frame_rate,
+                                                     velocity_threshold=frame_velocity_threshold,
+                                                     min_duration=frame_min_duration)[2]
+    return out
+
+
 # --- everything ------------------------------------------------------------------------------
 
 def evaluate(
@@ -511,6 +571,7 @@ def evaluate(
     frame_velocity_threshold: float = 30.0,
     frame_min_duration: float = 0.05,
     matcher: Matcher | None = None,
+    track_specs: Sequence[tuple[str, int, bool]] | None = None,
 ) -> dict[str, float]:
     """Compute every transcription score of one item.
 
@@ -537,16 +598,25 @@ def evaluate(
         Notes are lengthened to at least this many seconds in the piano roll (MT3: 0.05).
     matcher : Matcher, optional
         Replacement for :func:`mir_eval.transcription.match_notes`.
+    track_specs : sequence of (name, program, is_drum), optional
+        Tracks a dataset defines (Cerberus4: bass 32, drums, guitar 24, piano 0), scored one by
+        one as MT3 does (:func:`track_scores`).
 
     Returns
     -------
     dict[str, float]
         ``onset_precision``, ``onset_recall``, ``onset_f1``, ``onset_offset_precision``,
         ``onset_offset_recall``, ``onset_offset_f1``, ``onset_velocity_f1``,
-        ``onset_offset_velocity_f1``, ``frame_f1`` (all on non-drum notes),
-        ``multi_instrument_f1``, ``multi_instrument_f1_midi_class``,
-        ``multi_instrument_f1_flat`` (program-aware, drums included onset-only), and
-        ``drum_onset_f1`` only when the reference or the estimate has drum notes.
+        ``onset_offset_velocity_f1``, ``frame_precision``, ``frame_recall``, ``frame_f1`` and
+        MT3's onset-tolerance sweep ``onset_offset_f1_at_{10,20,50,100,200,500}ms`` (all on
+        non-drum notes); ``multi_instrument_f1``/``_precision``/``_recall``,
+        ``multi_instrument_f1_midi_class``, ``multi_instrument_f1_flat`` (program-aware, drums
+        included onset-only) and ``multi_instrument_nondrum_f1`` (the same without the drum
+        track); ``drum_onset_f1`` on **every** item (0 where neither side has drums: MT3
+        records it for every example and averages over all of them), and
+        ``drum_onset_f1_with_drums``, the same number only on items where the reference or the
+        estimate has drum notes (its run mean is the mean over those items only); and
+        ``track_<name>_*`` for each of ``track_specs``.
 
     Raises
     ------
@@ -582,16 +652,33 @@ def evaluate(
         matching = cache[(ref_idx.tobytes(), est_idx.tobytes(), ratio)]
         kept = velocity_filter(ref_n, est_n, matching, velocity_tolerance=velocity_tolerance)
         scores[f"{prefix}_velocity_f1"] = MatchCounts(len(ref_n), len(est_n), len(kept)).f1
-    scores["frame_f1"] = frame_scores(ref_n, est_n, frame_rate=frame_rate,
-                                      velocity_threshold=frame_velocity_threshold,
-                                      min_duration=frame_min_duration)[2]
+    scores["frame_precision"], scores["frame_recall"], scores["frame_f1"] = frame_scores(
+        ref_n, est_n, frame_rate=frame_rate, velocity_threshold=frame_velocity_threshold,
+        min_duration=frame_min_duration)
+    # MT3's sweep; the step equal to the main tolerances is the onset+offset matching already made
+    same = [t for t in SWEEP_TOLERANCES if t == onset_tolerance == offset_min_tolerance]
+    scores.update(onset_tolerance_sweep(ref_n, est_n, tolerances=[t for t in SWEEP_TOLERANCES if t not in same],
+                                        pitch_tolerance=pitch_tolerance, offset_ratio=offset_ratio, matcher=matcher))
+    scores.update({sweep_name(t): scores["onset_offset_f1"] for t in same})
     drums = None
     for granularity, name in (("full", "multi_instrument_f1"), ("midi_class", "multi_instrument_f1_midi_class"),
                               ("flat", "multi_instrument_f1_flat")):
         pooled = program_aware_counts(ref, est, granularity=granularity, offset_ratio=offset_ratio,
                                       _cache=cache, **tolerances)
         scores[name] = pooled["all"].f1
+        if granularity == "full":
+            scores["multi_instrument_precision"] = pooled["all"].precision
+            scores["multi_instrument_recall"] = pooled["all"].recall
+            scores["multi_instrument_nondrum_f1"] = pooled["nondrum"].f1
         drums = pooled["drum"]
+    # MT3: a drum onset F1 for every example (0 without drums on either side), averaged over all
+    scores["drum_onset_f1"] = drums.f1
     if ref.is_drum.any() or est.is_drum.any():
-        scores["drum_onset_f1"] = drums.f1
+        scores["drum_onset_f1_with_drums"] = drums.f1
+    if track_specs:
+        scores.update(track_scores(ref, est, track_specs, onset_tolerance=onset_tolerance,
+                                   pitch_tolerance=pitch_tolerance, offset_ratio=offset_ratio,
+                                   offset_min_tolerance=offset_min_tolerance, frame_rate=frame_rate,
+                                   frame_velocity_threshold=frame_velocity_threshold,
+                                   frame_min_duration=frame_min_duration, matcher=matcher))
     return {k: float(v) for k, v in scores.items()}
