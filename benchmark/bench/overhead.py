@@ -21,6 +21,14 @@ Inside the same process, light timers around the runner's and the family's metho
 adds to the model's work; ``item_harness_s / model_s`` is its steady-state part (what the
 overhead tends to as the number of items grows). The oracle has no model time to speak of, so
 its row reads as the pure harness cost per item.
+
+The timers need the model in this process, so those runs use ``worker="inline"``. A second
+cold run per model takes the default path, the supervised worker process
+(:mod:`benchmark.runner.worker`), rows marked ``(worker)``: its per-item harness time is the
+item's wall time seen by the runner minus the item's ``model_seconds`` (everything the worker
+does besides predicting, plus the pipe), ``load_s`` the model's loading in the worker, and
+``worker_start_s`` / ``ipc_ms_per_item`` what supervision itself costs (starting the worker;
+per item, the runner's time minus the worker's own time for the item).
 """
 from __future__ import annotations
 
@@ -96,7 +104,8 @@ def instrumented_run(*, model: str, task: str = TASK, limit: int | None = None,
     try:
         t_run = time.perf_counter()
         outcome = run_task(RunOptions(task=task, model=model, model_params=model_params or {}, device=device,
-                                      limit=limit, results_dir=results_dir, fresh=True, progress=False))
+                                      limit=limit, results_dir=results_dir, fresh=True, progress=False,
+                                      worker="inline"))
         run_s = time.perf_counter() - t_run
     finally:
         shutil.rmtree(results_dir, ignore_errors=True)
@@ -117,7 +126,37 @@ def instrumented_run(*, model: str, task: str = TASK, limit: int | None = None,
     }
 
 
-CHILDREN = {"run": instrumented_run}
+def supervised_run(*, model: str, task: str = TASK, limit: int | None = None,
+                   model_params: dict[str, Any] | None = None, device: str = "auto") -> dict[str, Any]:
+    """Run ``model`` on ``task`` cold through the default supervised worker; return timings."""
+    t_process = time.perf_counter()
+    from ..runner import RunOptions, run_task
+
+    records: list[dict[str, Any]] = []
+    results_dir = tempfile.mkdtemp(prefix="musebench-bench-")
+    try:
+        t_run = time.perf_counter()
+        outcome = run_task(RunOptions(task=task, model=model, model_params=model_params or {}, device=device,
+                                      limit=limit, results_dir=results_dir, fresh=True, progress=False),
+                           on_item=records.append)
+        run_s = time.perf_counter() - t_run
+    finally:
+        shutil.rmtree(results_dir, ignore_errors=True)
+    res, stats = outcome.results, outcome.worker_stats
+    walls = stats["item_wall_s"]
+    each = [w - (r["model_seconds"] or 0.0) for w, r in zip(walls, records)]
+    return {
+        "model": f"{model} (worker)", "task": task, "n_items": res["n_items"], "n_scored": res["n_scored"],
+        "failures": res["failures"], "wall_s": res["timing"]["wall_s"], "model_s": res["timing"]["model_s"],
+        "audio_s": res["timing"]["audio_s"], "load_s": stats["load_s"], "item_harness_each_s": each,
+        "finalize_s": None, "worker_start_s": stats["start_s"], "worker_starts": stats["starts"],
+        "ipc_ms_per_item": 1000 * stats["ipc_s"] / max(1, stats["items"]),
+        "run_task_s": run_s, "process_s": time.perf_counter() - t_process, "peak_rss_mb": res["peak_rss_mb"],
+        "device": res["model"].get("device"),
+    }
+
+
+CHILDREN = {"run": instrumented_run, "supervised": supervised_run}
 
 
 def _derive(r: dict[str, Any]) -> dict[str, Any]:
@@ -145,15 +184,16 @@ def run(*, models: Sequence[str] = MODELS, task: str = TASK, limit: int | None =
     """One cold instrumented run per model (see the module docstring); failures become ``error`` rows."""
     rows = []
     for model in models:
-        progress(f"overhead: {model} on {task}" + (f" (first {limit} items)" if limit else ""))
-        t0 = time.perf_counter()
-        try:
-            r = run_child("overhead", "run", {"model": model, "task": task, "limit": limit})
-        except RuntimeError as exc:
-            rows.append({"model": model, "task": task, "error": str(exc)})
-            continue
-        r["child_s"] = time.perf_counter() - t0
-        rows.append(_derive(r))
+        for kind, label in (("run", model), ("supervised", f"{model} (worker)")):
+            progress(f"overhead: {label} on {task}" + (f" (first {limit} items)" if limit else ""))
+            t0 = time.perf_counter()
+            try:
+                r = run_child("overhead", kind, {"model": model, "task": task, "limit": limit})
+            except RuntimeError as exc:
+                rows.append({"model": label, "task": task, "error": str(exc)})
+                continue
+            r["child_s"] = time.perf_counter() - t0
+            rows.append(_derive(r))
     return {"section": "overhead", "params": {"task": task, "models": list(models), "limit": limit,
                                               "target": TARGET}, "rows": rows}
 
@@ -174,7 +214,12 @@ def tables(result: dict[str, Any]) -> list[Table]:
                      fmt(r["first_item_harness_ms"], ".0f"), fmt(r["harness_ms_per_item"], ".1f"),
                      fmt(r["run_overhead"], ".1%"), fmt(r["harness_overhead"], ".1%"),
                      fmt(r["steady_overhead"], ".1%"), f"{r['child_s']:.1f}"])
-    notes = [f"task {result['params']['task']}, one cold run per model in a fresh process (local backend)",
+    worker_notes = [f"{r['model']}: worker start {r['worker_start_s'] * 1000:.0f} ms, supervision "
+                    f"{r['ipc_ms_per_item']:.2f} ms per item (pipe, pickling, polling)"
+                    for r in result["rows"] if "worker_start_s" in r and "error" not in r]
+    notes = [f"task {result['params']['task']}, one cold run per model in a fresh process (local backend); "
+             "plain rows: the model inline with timers; (worker) rows: the default supervised worker process",
+             *worker_notes,
              "run ovh = (wall - model) / model (results.json timing); harness ovh = (wall - model - load) / model",
              "per-item ovh = steady harness ms/item / model ms/item: the overhead's limit for many items; "
              f"target < {result['params']['target']:.0%}",

@@ -41,8 +41,7 @@ def run_local(plan: RunPlan, *, on_item: Callable[[dict[str, Any]], None] | None
     supervised = SupervisedWorker(plan)
     supervised.on_model_info = lambda info: save_model_info(plan, info)
     try:
-        for start in range(0, len(todo), size):
-            supervised.process(todo[start:start + size], emit=emit)
+        supervised.run([todo[start:start + size] for start in range(0, len(todo), size)], emit=emit)
     finally:
         supervised.close()
         bar.close()

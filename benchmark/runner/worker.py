@@ -32,6 +32,8 @@ from .core import ItemWorker, RunPlan, failure_record, peak_rss_mb, write_record
 
 #: the parent polls the pipe, the worker's liveness, clock and memory this often (seconds)
 POLL_S = 0.05
+#: groups of items sent to the worker ahead of time, so that it never waits for the runner
+WINDOW = 2
 
 
 def _grace(seconds: float) -> float:
@@ -128,7 +130,8 @@ class SupervisedWorker:
     ``stats`` records what supervision costs: ``starts``, ``start_s`` (until the worker is
     ready, summed), ``load_s`` (the model's construction and ``load()`` in the worker),
     ``items`` and ``ipc_s`` (per item, the parent's wall time minus the worker's own time for
-    the item: pipe, pickling, polling).
+    the item: pipe, pickling, polling), ``item_wall_s`` (each item's wall time as the parent
+    sees it, model loading excluded).
     """
 
     def __init__(self, plan: RunPlan):
@@ -140,7 +143,8 @@ class SupervisedWorker:
         self.on_model_info: Callable[[dict[str, Any]], None] | None = None
         self.peak_mb = 0.0
         self.max_bytes = (plan.options.max_memory_mb or 0) * 1024 * 1024
-        self.stats = {"starts": 0, "start_s": 0.0, "load_s": 0.0, "items": 0, "ipc_s": 0.0, "worker_s": 0.0}
+        self.stats: dict[str, Any] = {"starts": 0, "start_s": 0.0, "load_s": 0.0, "items": 0, "ipc_s": 0.0,
+                                      "worker_s": 0.0, "item_wall_s": []}
 
     # ---- process management -------------------------------------------------------------
     def _start(self) -> None:
@@ -219,29 +223,48 @@ class SupervisedWorker:
                     raise WorkerDied(f"{rss / 2 ** 20:.0f} MB", kind="memory")
 
     # ---- items --------------------------------------------------------------------------
-    def process(self, items: list, *, emit: Callable[[dict[str, Any]], None]) -> None:
-        """Process ``items`` (one model call when batched), calling ``emit(record)`` per item in order.
+    def run(self, groups: list[list], *, emit: Callable[[dict[str, Any]], None]) -> None:
+        """Process ``groups`` of items in order (a group is one model call when the model batches),
+        calling ``emit(record)`` per item.
 
-        When the worker dies during a batched call, the group's unfinished items go through
-        again one by one in a fresh worker, so the failure is pinned on the item that causes it.
+        The worker always has the next group queued (``WINDOW`` groups are sent ahead), so it
+        never waits for the runner between items. When it dies, the item it was on fails (a
+        batched call's items go through again one by one in a fresh worker, so the failure is
+        pinned on the item that causes it) and the unfinished groups are sent to a fresh worker.
         """
-        pending = list(items)
-        while pending:
+        queue: list[tuple[list, bool]] = [(list(g), False) for g in groups if g]  # (items, one by one)
+        while queue:
             if self.proc is None:
                 self._start()
-            group = pending if len(pending) > 1 else pending[:1]
-            done = self._run(group, emit)
-            pending = [it for it in pending if it.id not in done]
-            if pending and len(group) > 1:
-                for item in pending:  # the batch killed the worker: one by one from here
-                    self.process([item], emit=emit)
-                return
+            queue = self._run(queue, emit)
 
-    def _run(self, group: list, emit: Callable[[dict[str, Any]], None]) -> set[str]:
+    def _run(self, queue: list[tuple[list, bool]], emit: Callable[[dict[str, Any]], None]
+             ) -> list[tuple[list, bool]]:
+        """Feed ``queue`` to the live worker until it is empty (returns []) or the worker dies
+        (returns what is left to do, the failure recorded)."""
         plan, opts = self.plan, self.plan.options
-        by_id = {it.id: it for it in group}
+        sent: list[tuple[list, bool]] = []
         done: set[str] = set()
-        self.conn.send(("group", group))
+
+        def send_ahead() -> None:
+            while queue and len(sent) < WINDOW:
+                group, single = queue.pop(0)
+                for part in ([[it] for it in group] if single else [group]):
+                    sent.append((part, single))  # counted as to do even if the send fails
+                    try:
+                        self.conn.send(("group", part))
+                    except OSError:  # the worker just died; _recv reports how
+                        pass
+
+        def left_over(*, drop: str | None = None, split_first: bool = False) -> list[tuple[list, bool]]:
+            rest = []
+            for k, (group, single) in enumerate(sent):
+                todo = [it for it in group if it.id not in done and it.id != drop]
+                if todo:
+                    rest.append((todo, single or (k == 0 and split_first)))
+            return rest + queue
+
+        send_ahead()
         t_item = time.perf_counter()
         in_flight: list[str] | None = None
         limit = 0.0
@@ -258,12 +281,13 @@ class SupervisedWorker:
                                          if death.kind == "died" else
                                          f"model {opts.model}: loading the model used {death.reason}, above "
                                          f"--max-memory {opts.max_memory_mb:g} MB") from None
-                if in_flight is None:  # between items: pin it on the item of a single, else retry one by one
-                    if len(group) > 1:
-                        return done
-                    in_flight = [group[0].id]
+                current = [it for it in sent[0][0] if it.id not in done] if sent else []
+                if in_flight is None:  # between items: pin it on the next item of a single, else split
+                    if len(current) != 1:
+                        return left_over(split_first=True)
+                    in_flight = [current[0].id]
                 if len(in_flight) > 1:
-                    return done  # a batched call: the caller retries one by one
+                    return left_over(split_first=True)  # a batched call: again one by one
                 (item_id,) = in_flight
                 if death.kind == "timeout":
                     error = (f"item {item_id}: timed out after {limit:g} s (stuck where Python cannot interrupt "
@@ -273,11 +297,9 @@ class SupervisedWorker:
                              f"{opts.max_memory_mb:g} MB (worker killed)")
                 else:
                     error = f"item {item_id}: the model's worker process {death.reason}"
-                record = failure_record(by_id[item_id], error, killed_worker=True)
-                write_record(plan, record)
-                emit(record)
+                self._fail(item_id, error, emit)
                 done.add(item_id)
-                return done
+                return left_over()
             kind = msg[0]
             if kind == "begin":
                 in_flight, limit = msg[1], float(msg[2])
@@ -287,6 +309,7 @@ class SupervisedWorker:
             elif kind == "loaded":
                 loading = False
                 self.stats["load_s"] += time.perf_counter() - t_load
+                t_item = time.perf_counter()  # an item's time does not include loading the model
                 self.model_info = msg[1]
                 if self.on_model_info:
                     self.on_model_info(msg[1])
@@ -297,6 +320,7 @@ class SupervisedWorker:
                 self.stats["items"] += 1
                 self.stats["worker_s"] += worker_s
                 self.stats["ipc_s"] += max(0.0, (now - t_item) - worker_s)
+                self.stats["item_wall_s"].append(now - t_item)
                 t_item = now
                 done.add(record["id"])
                 in_flight, deadline = None, None
@@ -304,16 +328,14 @@ class SupervisedWorker:
             elif kind == "died":
                 # SystemExit/KeyboardInterrupt in the model: the worker exits; pin it on the item
                 self.kill()
-                item_id = (in_flight or [group[0].id])[0]
                 if loading:
                     raise ModelLoadError(f"model {opts.model}: {msg[1]} while loading") from None
-                if in_flight and len(in_flight) > 1:
-                    return done
-                record = failure_record(by_id[item_id], f"item {item_id}: {msg[1]}", killed_worker=True)
-                write_record(plan, record)
-                emit(record)
+                if in_flight is None or len(in_flight) > 1:
+                    return left_over(split_first=True)
+                (item_id,) = in_flight
+                self._fail(item_id, f"item {item_id}: {msg[1]}", emit)
                 done.add(item_id)
-                return done
+                return left_over()
             elif kind == "error":
                 self.kill()
                 cls = getattr(errors, msg[1], None)
@@ -322,4 +344,14 @@ class SupervisedWorker:
                 raise cls(msg[2])
             elif kind == "done":
                 self.peak_mb = max(self.peak_mb, msg[1])
-                return done
+                sent.pop(0)
+                t_item = time.perf_counter()
+                send_ahead()
+                if not sent:
+                    return []
+
+    def _fail(self, item_id: str, error: str, emit: Callable[[dict[str, Any]], None]) -> None:
+        item = next(it for it in self.plan.items if it.id == item_id)
+        record = failure_record(item, error, killed_worker=True)
+        write_record(self.plan, record)
+        emit(record)
