@@ -300,18 +300,23 @@ def cmd_app(args) -> int:
         print("note: MUSEBENCH_ADMIN_SECRET is not set, so /admin and /leaderboard are disabled", flush=True)
     child = subprocess.Popen(cmd, env=env)
 
-    def stop(signum, _frame):  # SIGTERM/SIGHUP: stop the server too, then exit with the usual code
-        _stop_child(child)
-        raise SystemExit(128 + signum)
+    class _Stop(Exception):
+        pass
+
+    def stop(signum, _frame):  # only unwind here: waiting inside a handler that interrupted wait() deadlocks
+        raise _Stop(signum)
 
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, stop)
     try:
         return child.wait()
     except KeyboardInterrupt:
-        _stop_child(child)
         return 130
+    except _Stop as exc:  # SIGTERM/SIGHUP: stop the server too, exit with the usual 128 + signal
+        return 128 + int(exc.args[0])
     finally:
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
         _stop_child(child)
 
 
