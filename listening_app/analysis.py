@@ -33,8 +33,8 @@ from .screening import Thresholds, screen
 MOS_COLUMNS = ["question", "score", "condition", "condition_kind", "n", "n_raters", "n_items", "mos", "std",
                "ci_low", "ci_high", "boot_low", "boot_high", "n1", "n2", "n3", "n4", "n5", "win_rate"]
 #: what the ``mos`` column holds per question, and its name in leaderboard columns
-SCORE_NAMES = {"quality": "mos", "similarity": "mos", "degradation": "dmos", "mushra": "mushra", "preference": "bt"}
-SCORE_LABELS = {"mos": "MOS", "dmos": "DMOS", "mushra": "MUSHRA score", "bt": "Bradley-Terry strength"}
+SCORE_NAMES = {"quality": "mos", "similarity": "mos", "degradation": "dmos", "mushra": "mean", "preference": "bt"}
+SCORE_LABELS = {"mos": "MOS", "dmos": "DMOS", "mean": "MUSHRA mean", "bt": "Bradley-Terry strength"}
 PAIRWISE_TESTS = ("mannwhitney", "wilcoxon", "ttest")
 
 
@@ -414,9 +414,9 @@ def format_mos(mos: pd.DataFrame, ranks: pd.DataFrame) -> str:
     lines = []
     for q, qm in mos.groupby("question", sort=True):
         name = score_name(q)
-        head = {"mos": "MOS", "dmos": "DMOS", "mushra": "MUSHRA", "bt": "BT"}[name]
+        head = {"mos": "MOS", "dmos": "DMOS", "mean": "MUSHRA", "bt": "BT"}[name]
         what = {"mos": "95% t CI", "dmos": "DCR, ITU-T P.800 Annex D, 95% t CI",
-                "mushra": "ITU-R BS.1534-3, mean 0-100, 95% t CI",
+                "mean": "ITU-R BS.1534-3, mean 0-100, 95% t CI",
                 "bt": "Bradley-Terry log-strength, 95% bootstrap CI over raters"}[name]
         lines.append(f"{head if name != 'bt' else 'Preference'} ({q}, {what}):")
         lines.append(f"  {'rank':>5}  {'condition':<28} {head:>5}  {'95% CI':<15} {'n':>5} {'raters':>6}  tied with")
@@ -428,7 +428,7 @@ def format_mos(mos: pd.DataFrame, ranks: pd.DataFrame) -> str:
             shared = ranks[(ranks["question"] == q) & (ranks["rank"] == rank)]
             mark = "=" if len(shared) > 1 else " "
             ci = f"[{r.ci_low:.2f}, {r.ci_high:.2f}]" if np.isfinite(r.ci_low) else "[n/a]"
-            value = f"{r.mos:>5.1f}" if name == "mushra" else f"{r.mos:>+5.2f}" if name == "bt" else f"{r.mos:>5.2f}"
+            value = f"{r.mos:>5.1f}" if name == "mean" else f"{r.mos:>+5.2f}" if name == "bt" else f"{r.mos:>5.2f}"
             lines.append(f"  {rank:>4}{mark}  {r.condition:<28} {value}  {ci:<15} {r.n:>5} {r.n_raters:>6}  {tied}")
     return "\n".join(lines)
 
