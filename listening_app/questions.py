@@ -23,6 +23,8 @@ class Question:
     high: int = 5                # largest valid answer
 
     def option_text(self, value: int) -> str:
+        if self.key == "preference":
+            return self.labels[value]
         return f"{value} - {self.labels[value]}"
 
     @property

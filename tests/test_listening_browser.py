@@ -23,7 +23,7 @@ from listening_app.synthetic import make_study_folder
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-APP = Path(__file__).resolve().parent.parent / "listening_app" / "app.py"
+APP = Path(__file__).resolve().parent.parent / "listening_app" / "server.py"  # pages + /audio/ over HTTP
 NAMES = ["SecretAlpha", "SecretBeta"]
 
 pytestmark = [pytest.mark.browser,
@@ -40,7 +40,8 @@ def free_port() -> int:
 @pytest.fixture
 def server(tmp_path):
     url = f"sqlite:///{tmp_path}/e2e.db"
-    make_study_folder(tmp_path / "audio", conditions=NAMES, n_items=1, seconds=0.5, sample_rate=16000)
+    # 2 items: one for the test trials, one held out for the gold clip (check clips never reuse a test clip)
+    make_study_folder(tmp_path / "audio", conditions=NAMES, n_items=2, seconds=0.5, sample_rate=16000)
     built = build_study(entries_from_manifest(tmp_path / "audio"), StudyConfig(
         name="e2e", title="Music listening test", sample_rate=16000, per_rater=2, n_gold=1, n_traps=0,
         training=False, headphone_trials=1, headphone_pass=1))
@@ -79,11 +80,15 @@ def server(tmp_path):
         store.dispose()
 
 
-def play_all(page) -> None:
-    """Play every clip on the page to its end (4x speed: the played ranges still cover the clip)."""
-    page.locator("audio").first.wait_for(state="attached", timeout=20000)
-    for audio in page.locator("audio").all():
-        audio.evaluate("a => { a.muted = true; a.playbackRate = 4; a.currentTime = 0; return a.play(); }")
+def play_all(page, keys) -> None:
+    """Play the players ``keys`` to their end, in real time (the server times the listening itself).
+
+    Each player is found by its key (``data-clip``), not by position: while Streamlit reruns, the
+    previous page's players can still be attached, and a positional locator can race with them.
+    """
+    for key in keys:  # Playwright's locators reach into the components' shadow roots
+        page.locator(f'audio[data-clip="{key}"]').evaluate(
+            "a => { a.muted = true; a.currentTime = 0; return a.play(); }", timeout=20000)
 
 
 def test_rater_completes_a_study_in_chromium(server, tmp_path):
@@ -119,7 +124,7 @@ def test_rater_completes_a_study_in_chromium(server, tmp_path):
         expect(page.get_by_text("Volume and headphone check")).to_be_visible(timeout=20000)
         token = re.search(r"[?&]r=([\w-]+)", page.url).group(1)
         sources.append(page.content())
-        play_all(page)
+        play_all(page, ["volume-clip", "hp-0"])
         expect(page.get_by_role("radio", name="second")).to_be_enabled(timeout=20000)
         page.get_by_text("second", exact=True).click()
         page.get_by_role("button", name="Continue").click()
@@ -129,7 +134,8 @@ def test_rater_completes_a_study_in_chromium(server, tmp_path):
             good = page.get_by_role("radio", name="4 - Good")
             expect(good).to_be_disabled()  # rating is enabled only after the clip was played
             sources.append(page.content())
-            play_all(page)
+            tid = R.next_trial(store, R.get_rater(store, token)).id
+            play_all(page, [f"src-{tid}", f"stim-{tid}"])
             expect(good).to_be_enabled(timeout=20000)
             if k == 0:
                 page.screenshot(path=str(tmp_path / "trial.png"), full_page=True)
@@ -161,7 +167,11 @@ def test_rater_completes_a_study_in_chromium(server, tmp_path):
     for name in NAMES:
         for variant in (name, name.lower(), name.upper()):
             assert variant.encode() not in received
-    assert any(b"data:audio/wav;base64," in f for f in frames)  # the audio came as WAV bytes
-    # each clip crossed the WebSocket once (volume clip, headphone check, source + stimulus per trial),
-    # although every click reran the page: Streamlit's message cache does not resend unchanged players
-    assert sum(f.count(b"data:audio/wav;base64,") for f in frames) == 2 + 2 * n_trials
+    # study clips came over HTTP as FLAC under opaque per-rater names: exactly the clips of the rater's trials
+    # (source and stimulus; the volume clip is the first trial's); only the generated headphone check is inline
+    audio_urls = [u for u in urls if "/audio/" in u]
+    assert audio_urls and all(re.search(r"/audio/[0-9a-f]{32}\.flac$", u) for u in audio_urls)
+    trials = {t.id: t for t in built.trials}
+    clips = {s for tid in rater.assignment for s in (trials[tid].stimulus_id, trials[tid].source_id)}
+    assert {u.rsplit("/", 1)[1] for u in audio_urls} == {f"{R.audio_name(rater, s)}.flac" for s in clips}
+    assert sum(f.count(b"data:audio/wav;base64,") for f in frames) == 1
