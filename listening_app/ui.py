@@ -61,9 +61,11 @@ _player = st.components.v2.component("musebench_player", js=_PLAYER_JS)
 _MUSHRA_JS = """
 export default function(component) {
   const { data, setStateValue, parentElement } = component;
-  if (parentElement.dataset.page === data.page) return;
-  parentElement.dataset.page = data.page;
-  parentElement.innerHTML = '';
+  let root = parentElement.querySelector('.mb-root');  // parentElement is a shadow root: no dataset
+  if (!root) { root = document.createElement('div'); root.className = 'mb-root'; parentElement.appendChild(root); }
+  if (root.dataset.page === data.page) return;
+  root.dataset.page = data.page;
+  root.innerHTML = '';
   const ctx = new (window.AudioContext || window.webkitAudioContext)();
   const probe = document.createElement('audio');
   const flac = !!probe.canPlayType('audio/flac');
@@ -71,15 +73,15 @@ export default function(component) {
   let current = null, source = null, startedAt = 0, offset = 0;
   const bar = document.createElement('div');
   bar.style.display = 'flex'; bar.style.flexWrap = 'wrap'; bar.style.gap = '6px';
-  parentElement.appendChild(bar);
+  root.appendChild(bar);
   const status = document.createElement('div');
   status.style.margin = '6px 0'; status.textContent = 'Loading clips...';
-  parentElement.appendChild(status);
+  root.appendChild(status);
   const loopRow = document.createElement('div');
   loopRow.innerHTML = '<label><input type="checkbox" class="mb-loop"> Loop from ' +
     '<input type="number" class="mb-from" min="0" step="0.1" value="0" style="width:5em"> s to ' +
     '<input type="number" class="mb-to" min="0" step="0.1" value="0" style="width:5em"> s</label>';
-  parentElement.appendChild(loopRow);
+  root.appendChild(loopRow);
   const loopBox = loopRow.querySelector('.mb-loop'), fromBox = loopRow.querySelector('.mb-from'),
         toBox = loopRow.querySelector('.mb-to');
   const position = () => {
@@ -126,7 +128,7 @@ export default function(component) {
   Promise.all(keys.map(([key, c]) => fetch(flac && c.flac ? c.flac : c.wav).then(r => r.arrayBuffer())
       .then(a => ctx.decodeAudioData(a)).then(b => { buffers[key] = b; })))
     .then(() => { status.textContent = 'Ready: click a clip to play it; switching keeps the position.';
-                  parentElement.dataset.ready = '1';
+                  root.dataset.ready = '1';
                   toBox.value = (buffers['Reference'] ? buffers['Reference'].duration : 0).toFixed(1); })
     .catch(e => { status.textContent = 'Could not load the clips: ' + e; });
 }
