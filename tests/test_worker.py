@@ -119,3 +119,40 @@ def test_worker_overhead_per_item_is_small(toy):
     stats = out.worker_stats
     assert stats["items"] == 4 and stats["starts"] == 1
     assert stats["ipc_s"] / stats["items"] < 0.05  # measured: well under 1 ms per item
+
+
+def test_a_model_defined_in_the_running_script_runs_in_a_spawned_worker(toy, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "my_eval.py"
+    script.write_text(textwrap.dedent(f"""
+        import ctypes
+        import core_fixtures
+        from benchmark.models import MODELS
+        from benchmark.models.base import TranscriptionModel
+        from benchmark.types import Notes
+
+        class ScriptModel(TranscriptionModel):
+            name = "script-model"
+            sample_rate = 16000
+
+            def transcribe(self, audio, *, sample_rate, context):
+                if context.item.id == "toy-02":
+                    ctypes.string_at(0)
+                return Notes.empty()
+
+        if __name__ == "__main__":
+            core_fixtures.install()
+            MODELS["transcription"].register("script-model", ScriptModel)
+            from benchmark.runner import RunOptions, run_task
+            out = run_task(RunOptions(task={toy['task']!r}, model="script-model", results_dir={str(toy['results'])!r},
+                                      progress=False, device="cpu"))
+            print(out.results["n_scored"], out.results["failures"][0]["error"])
+    """))
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent))
+    proc = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "3 item toy-02: the model's worker process killed by SIGSEGV"

@@ -42,9 +42,16 @@ def _grace(seconds: float) -> float:
     return max(1.0, min(0.1 * seconds, 30.0))
 
 
-def context() -> multiprocessing.context.BaseContext:
+def context(plan: RunPlan | None = None) -> multiprocessing.context.BaseContext:
+    """``forkserver`` (see the module docstring), or ``spawn`` where there is none or where the
+    plan holds a class defined in the running script (``__main__``): a spawned worker imports
+    the script again (as ``__mp_main__``, guarded by ``if __name__ == "__main__"``) and so finds
+    it; the fork server never imports the script."""
     methods = multiprocessing.get_all_start_methods()
-    if "forkserver" in methods:
+    from_main = plan is not None and any(
+        getattr(type(obj) if not isinstance(obj, type) else obj, "__module__", "") == "__main__"
+        for obj in (plan.model_cls, plan.dataset, plan.family))
+    if "forkserver" in methods and not from_main:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload([__name__])
         return ctx
@@ -136,7 +143,7 @@ class SupervisedWorker:
 
     def __init__(self, plan: RunPlan):
         self.plan = plan
-        self.ctx = context()
+        self.ctx = context(plan)
         self.proc: Any = None
         self.conn: Any = None
         self.model_info: dict[str, Any] | None = None
