@@ -43,7 +43,7 @@ export default function(component) {
     parentElement.appendChild(audio);
   }
   if (audio.dataset.clip !== data.clip) {
-    audio.src = (data.flac && audio.canPlayType('audio/flac')) ? data.flac : data.wav;
+    audio.src = (data.flac && audio.canPlayType('audio/flac')) ? data.flac : (data.wav || data.flac);
     audio.dataset.clip = data.clip;
   }
   const listened = () => {

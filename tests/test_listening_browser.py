@@ -174,4 +174,5 @@ def test_rater_completes_a_study_in_chromium(server, tmp_path):
     trials = {t.id: t for t in built.trials}
     clips = {s for tid in rater.assignment for s in (trials[tid].stimulus_id, trials[tid].source_id)}
     assert {u.rsplit("/", 1)[1] for u in audio_urls} == {f"{R.audio_name(rater, s)}.flac" for s in clips}
-    assert sum(f.count(b"data:audio/wav;base64,") for f in frames) == 1
+    assert sum(f.count(b"data:audio/wav;base64,") for f in frames) == 0
+    assert sum(f.count(b"data:audio/flac;base64,") for f in frames) == 1  # the generated headphone check

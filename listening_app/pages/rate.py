@@ -10,12 +10,14 @@ checked title or fixed strings. The server checks the listening time and the ans
 """
 from __future__ import annotations
 
+import base64
 import time
 
 import streamlit as st
 
 from benchmark.audio import audio_bytes
 from listening_app import ratings as R
+from listening_app.audio_route import to_flac
 from listening_app.questions import QUESTIONS
 from listening_app.stimuli import headphone_check
 from listening_app.ui import clip_sources, get_store, mushra_player, player
@@ -88,7 +90,8 @@ def headphones(rater: R.RaterView) -> None:
     answers = []
     for k in range(n):
         audio, _ = headphone_check(seed=R.headphone_seed(rater, k), sample_rate=sr)
-        played = player(audio_bytes(audio, sr), key=f"hp-{k}")
+        flac = base64.b64encode(to_flac(audio_bytes(audio, sr))).decode("ascii")  # tones: 27 kB, not 470 kB
+        played = player({"flac": "data:audio/flac;base64," + flac}, key=f"hp-{k}")
         answers.append(st.radio(f"Check {k + 1}: the quietest tone was", [1, 2, 3], index=None, horizontal=True,
                                 format_func=lambda v: ("first", "second", "third")[v - 1], key=f"hp-answer-{k}",
                                 disabled=played <= 0.0))
