@@ -194,6 +194,16 @@ def domain_floor(references: np.ndarray, *, seed: int = 0) -> dict[str, Any]:
             "floor_clips_per_half": half}
 
 
+def domain_sample_warning(n_outputs: int, n_references: int, dim: int) -> str | None:
+    """The small-sample warning of ``target_domain_distance`` (one embedding per clip, so the
+    covariance of ``dim`` numbers comes from as many clips as there are): the rule of the
+    generation family's Fréchet distances (:func:`benchmark.metrics.generation.sample_size_warning`)."""
+    from ..metrics.generation import sample_size_warning
+
+    n = min(n_outputs, n_references)
+    return sample_size_warning(n_windows=n, n_clips=n, dim=dim)
+
+
 class TranslationFamily(Family):
     name = "translation"
     prediction_suffix = ".wav"
@@ -450,7 +460,9 @@ class TranslationFamily(Family):
         info = {k: v for k, v in info.items() if k != "reference_ids"}
         return {"target_domain_distance": {"mean": value, "ci_low": lo, "ci_high": hi, "n": len(outputs),
                                            "n_reference": len(refs), "reference_set": scope,
-                                           **domain_floor(refs), "ci_method": "jackknife", **info}}
+                                           **domain_floor(refs), "ci_method": "jackknife",
+                                           "warning": domain_sample_warning(len(outputs), len(refs), outputs[0].size),
+                                           **info}}
 
     # ---- figures ------------------------------------------------------------------------
     def figures(self, *, task: Task, dataset: Dataset, items: list[Item], run_dir: Path) -> list[Path]:
