@@ -34,7 +34,9 @@ def build(store, folder: Path, *, items: int, conditions: int):
         make_study_folder(folder, conditions=[f"cond{k}" for k in range(conditions)], n_items=items, seconds=0.3,
                           sample_rate=8000)
     built = build_study(entries_from_manifest(folder), StudyConfig(name="load", sample_rate=8000, max_seconds=0.3,
-                                                                   headphone_trials=0, headphone_pass=0))
+                                                                   headphone_trials=0, headphone_pass=0,
+                                                                   # the storage path only: no listening clock
+                                                                   min_listen_fraction=0.0))
     save_study(store, built)
     return built
 

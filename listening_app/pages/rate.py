@@ -114,14 +114,34 @@ def _answer(question, key: str, disabled: bool):
     return value if value in question.labels else None
 
 
-def _submit(rater: R.RaterView, trial: R.TrialView, answers: dict, listened: float, shown: float) -> None:
-    try:
-        R.submit_ratings(store, token=rater.token, trial_id=trial.id, answers={q: int(v) for q, v in answers.items()},
-                         response_ms=int((time.monotonic() - shown) * 1000), listen_fraction=listened)
-    except R.RefusedError as exc:
-        refused(exc)
+def _submit(token: str, trial_id: str, questions: tuple[str, ...], view_key: str) -> None:
+    """The Submit button's callback: store the answers before the page reruns.
+
+    Running the submit as a callback (before the script) lets the same run render the next trial:
+    one script run per submit instead of two (submit, then ``st.rerun``).
+    """
+    answers = {q: st.session_state.get(f"ans-{trial_id}-{q}") for q in questions}
+    if any(v not in QUESTIONS[q].labels for q, v in answers.items()):
+        st.session_state["_refused"] = "Please answer every question."
         return
-    st.rerun()
+    shown = st.session_state.get(f"shown-{view_key}", time.monotonic())
+    try:
+        R.submit_ratings(store, token=token, trial_id=trial_id, answers={q: int(v) for q, v in answers.items()},
+                         response_ms=int((time.monotonic() - shown) * 1000),
+                         listen_fraction=st.session_state.get(f"_listened-{trial_id}"))
+    except R.RefusedError as exc:
+        st.session_state["_refused"] = str(exc)
+
+
+def _submit_page(token: str, members: tuple[tuple[str, str], ...], view_key: str) -> None:
+    """The MUSHRA Submit button's callback (see :func:`_submit`)."""
+    shown = st.session_state.get(f"shown-{view_key}", time.monotonic())
+    values = {tid: st.session_state.get(f"mushra-{tid}", 0) for tid, _ in members}
+    try:
+        R.submit_page(store, token=token, answers={t: int(v) for t, v in values.items()},
+                      response_ms=int((time.monotonic() - shown) * 1000))
+    except (R.RefusedError, TypeError, ValueError) as exc:
+        st.session_state["_refused"] = str(exc) if isinstance(exc, R.RefusedError) else "Please rate every clip."
 
 
 def trials(rater: R.RaterView) -> None:
@@ -130,6 +150,9 @@ def trials(rater: R.RaterView) -> None:
         R.set_stage(store, rater.token, "done")
         st.rerun()
     st.session_state["current_trial"] = trial.id
+    refusal = st.session_state.pop("_refused", None)
+    if refusal:
+        st.warning(refusal)
     if f"shown-{trial.view_key}" not in st.session_state:  # the server's clock starts once per trial
         R.show(store, rater, trial.view_key, trial.clip_ids())
         st.session_state[f"shown-{trial.view_key}"] = time.monotonic()
@@ -166,12 +189,13 @@ def trials(rater: R.RaterView) -> None:
         listened = player(clip_sources(rater, trial.stimulus_id), key=f"stim-{trial.id}")
         hint = "Play the clip to its end to enable the rating."
     enabled = listened >= need
+    st.session_state[f"_listened-{trial.id}"] = listened
     if not enabled:
         st.caption(hint)
     answers = {q: _answer(QUESTIONS[q], f"ans-{trial.id}-{q}", not enabled) for q in trial.questions}
     missing = any(v is None for v in answers.values())
-    if st.button("Submit rating", key=f"submit-{trial.id}", type="primary", disabled=not enabled or missing):
-        _submit(rater, trial, answers, listened, shown)
+    st.button("Submit rating", key=f"submit-{trial.id}", type="primary", disabled=not enabled or missing,
+              on_click=_submit, args=(rater.token, trial.id, trial.questions, trial.view_key))
     break_link(rater)
 
 
@@ -183,21 +207,14 @@ def mushra_page(rater: R.RaterView, trial: R.TrialView, shown: float) -> None:
                            [(lab, clip_sources(rater, sid)) for lab, (_, sid) in zip(labels, trial.members)],
                            key=f"mushra-{trial.view_key}", page=trial.view_key)
     all_played = all(played.get(lab, 0.0) > 0 for lab in labels)
-    values = {}
     for lab, (tid, _) in zip(labels, trial.members):
-        values[tid] = st.slider(f"{lab}", 0, 100, 0, key=f"mushra-{tid}",
+        st.slider(f"{lab}", 0, 100, 0, key=f"mushra-{tid}",
                                 help="80-100 Excellent, 60-80 Good, 40-60 Fair, 20-40 Poor, 0-20 Bad")
     st.caption("0-20 Bad · 20-40 Poor · 40-60 Fair · 60-80 Good · 80-100 Excellent")
     if not all_played:
         st.caption("Listen to every version (A, B, ...) to enable the answer.")
-    if st.button("Submit ratings", key=f"submit-{trial.view_key}", type="primary", disabled=not all_played):
-        try:
-            R.submit_page(store, token=rater.token, answers={t: int(v) for t, v in values.items()},
-                          response_ms=int((time.monotonic() - shown) * 1000))
-        except R.RefusedError as exc:
-            refused(exc)
-            return
-        st.rerun()
+    st.button("Submit ratings", key=f"submit-{trial.view_key}", type="primary", disabled=not all_played,
+              on_click=_submit_page, args=(rater.token, trial.members, trial.view_key))
     break_link(rater)
 
 
