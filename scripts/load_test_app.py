@@ -16,8 +16,12 @@ answers sent, without duplicates. The server's CPU (utime + stime of the Streaml
 
 Loopback only, bounded: at most ``--max-raters`` raters and ``--timeout-s`` seconds per run.
 
+With ``--servers N`` it starts N app processes on one database and gives rater k to process
+k % N, as a load balancer with sticky sessions would (a Streamlit session lives in one process;
+the audio route reads only the database).
+
 Usage: python scripts/load_test_app.py [--raters 50 100 200] [--backend sqlite|postgres|both]
-           [--clip-s 8] [--trials 6] [--ramp-s 30] [--out results/listening/load_app.json]
+           [--servers 1] [--clip-s 8] [--trials 6] [--ramp-s 30] [--out results/listening/load_app.json]
 """
 from __future__ import annotations
 
@@ -69,17 +73,19 @@ def build(url: str, folder: Path, *, name: str, items: int, conditions: int, cli
 
 
 class Sampler:
-    """CPU (share of one core) and RSS of a process, from /proc, once a second."""
+    """CPU (cores in use) and RSS of the server processes together, from /proc, once a second."""
 
-    def __init__(self, pid: int):
-        self.pid, self.samples = pid, []
+    def __init__(self, pids: list[int]):
+        self.pids, self.samples = pids, []
         self.tick = os.sysconf("SC_CLK_TCK")
 
     def _read(self) -> tuple[float, float]:
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        cpu = (int(fields[11]) + int(fields[12])) / self.tick
-        rss = next(int(ln.split()[1]) for ln in Path(f"/proc/{self.pid}/status").read_text().splitlines()
-                   if ln.startswith("VmRSS:")) / 1024
+        cpu = rss = 0.0
+        for pid in self.pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            cpu += (int(fields[11]) + int(fields[12])) / self.tick
+            rss += next(int(ln.split()[1]) for ln in Path(f"/proc/{pid}/status").read_text().splitlines()
+                        if ln.startswith("VmRSS:")) / 1024
         return cpu, rss
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -197,18 +203,20 @@ async def rater(k: int, *, base: str, port: int, public_id: str, clip_s: float, 
         stats["errors"].append(f"rater {k}: {type(exc).__name__}: {exc}"[:300])
 
 
-async def run_raters(n: int, *, base: str, port: int, public_id: str, clip_s: float, ramp_s: float,
-                     timeout_s: float, pid: int) -> dict:
+async def run_raters(n: int, *, ports: list[int], public_id: str, clip_s: float, ramp_s: float,
+                     timeout_s: float, pids: list[int]) -> dict:
     import aiohttp
 
     stats = {"load_ms": [], "submit_ms": [], "errors": [], "sent": 0, "finished": 0, "audio_bytes": 0}
-    sampler = Sampler(pid)
+    sampler = Sampler(pids)
     stop = asyncio.Event()
     sampling = asyncio.create_task(sampler.run(stop))
     t0 = time.monotonic()
     conn = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=conn) as http:
-        tasks = [asyncio.create_task(rater(k, base=base, port=port, public_id=public_id, clip_s=clip_s,
+        # rater k stays on server k % len(ports): what a load balancer with sticky sessions does
+        tasks = [asyncio.create_task(rater(k, base=f"http://127.0.0.1:{ports[k % len(ports)]}",
+                                           port=ports[k % len(ports)], public_id=public_id, clip_s=clip_s,
                                            delay=ramp_s * k / n, stats=stats, http=http, timeout=120.0,
                                            rng=np.random.default_rng(k))) for k in range(n)]
         done, pending = await asyncio.wait(tasks, timeout=timeout_s)
@@ -267,19 +275,18 @@ def pct(values, q) -> float:
 
 
 def measure(url: str, backend: str, counts: list[int], args, tmp: Path) -> list[dict]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    ports = [free_port() for _ in range(args.servers)]
     studies = {n: build(url, tmp / "audio", name=f"load{n}", items=args.items, conditions=args.conditions,
                         clip_s=args.clip_s, trials=args.trials) for n in counts}
-    proc = start_server(url, port, tmp / f"server-{backend}.log")
+    procs = [start_server(url, port, tmp / f"server-{backend}-{port}.log") for port in ports]
     out = []
     try:
         for n in counts:
             load = os.getloadavg()[0]
-            st = asyncio.run(run_raters(n, base=base, port=port, public_id=studies[n].public_id, clip_s=args.clip_s,
-                                        ramp_s=args.ramp_s, timeout_s=args.timeout_s, pid=proc.pid))
+            st = asyncio.run(run_raters(n, ports=ports, public_id=studies[n].public_id, clip_s=args.clip_s,
+                                        ramp_s=args.ramp_s, timeout_s=args.timeout_s, pids=[p.pid for p in procs]))
             stored, dups = check_db(url, f"load{n}")
-            row = {"backend": backend, "raters": n, "finished": st["finished"], "submits": st["sent"],
+            row = {"backend": backend, "servers": len(ports), "raters": n, "finished": st["finished"], "submits": st["sent"],
                    "stored": stored, "duplicates": dups, "errors": len(st["errors"]),
                    "error_examples": st["errors"][:5],
                    "submit_p50_ms": pct(st["submit_ms"], 50), "submit_p95_ms": pct(st["submit_ms"], 95),
@@ -289,7 +296,7 @@ def measure(url: str, backend: str, counts: list[int], args, tmp: Path) -> list[
                    "rss_max_mb": float(np.max(st["rss_mb"])) if st["rss_mb"] else float("nan"),
                    "audio_mb_per_rater": st["audio_bytes"] / max(st["finished"], 1) / 1e6,
                    "wall_s": st["wall_s"], "loadavg_before": load}
-            print(f"{backend:<10} {n:>4} raters: submit p50 {row['submit_p50_ms']:.0f} ms, p95 "
+            print(f"{backend:<10} x{len(ports)} {n:>4} raters: submit p50 {row['submit_p50_ms']:.0f} ms, p95 "
                   f"{row['submit_p95_ms']:.0f} ms, p99 {row['submit_p99_ms']:.0f} ms; {row['errors']} error(s); "
                   f"{stored} stored of {st['sent']} acknowledged, {dups} duplicate(s); server CPU mean "
                   f"{row['cpu_mean_cores']:.2f} / max {row['cpu_max_cores']:.2f} cores, RSS max "
@@ -297,11 +304,13 @@ def measure(url: str, backend: str, counts: list[int], args, tmp: Path) -> list[
                   flush=True)
             out.append(row)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
     return out
 
 
@@ -316,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--conditions", type=int, default=3, help="systems in the synthetic study")
     p.add_argument("--ramp-s", type=float, default=30.0, help="raters start spread over this many seconds")
     p.add_argument("--timeout-s", type=float, default=600.0, help="give up on a run after this many seconds")
+    p.add_argument("--servers", type=int, default=1,
+                   help="app processes behind the one database (rater k uses process k %% N, as sticky sessions)")
     p.add_argument("--max-raters", type=int, default=400, help="refuse larger runs (this is a loopback test)")
     p.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
     args = p.parse_args(argv)
