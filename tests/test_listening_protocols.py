@@ -252,3 +252,33 @@ def test_cli_study_of_each_protocol(tmp_path, capsys, clock, protocol, header, b
     if protocol == "mushra":
         assert all(r["page"] for r in data["ratings"])
         assert len({r["page"] for r in data["ratings"] if r["kind"] == "test"}) == 3
+
+
+@pytest.mark.parametrize("protocol, label", [("dcr", "DMOS"), ("mushra", "MUSHRA mean"),
+                                             ("ab", "Bradley-Terry strength")])
+def test_admin_and_leaderboard_pages_of_each_protocol(tmp_path, monkeypatch, clock, protocol, label):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    db = f"sqlite:///{tmp_path}/p.db"
+    make_study_folder(tmp_path / "audio", conditions=["SecretAlpha", "SecretBeta"], n_items=3, seconds=0.3)
+    assert main(["study", "create", "p", "--folder", str(tmp_path / "audio"), "--db", db, "--protocol", protocol,
+                 "--sample-rate", "16000", "--headphone-trials", "0", "--headphone-pass", "0"]) == 0
+    rate_study(db, "p", n_raters=3)
+    monkeypatch.setenv("MUSEBENCH_LISTENING_DB", db)
+    monkeypatch.setenv("MUSEBENCH_ADMIN_SECRET", "s3")
+    app = Path(__file__).resolve().parent.parent / "listening_app" / "app.py"
+    at = AppTest.from_file(str(app), default_timeout=60)
+    at.switch_page(str(app.parent / "pages" / "admin.py")).run()
+    at.text_input(key="admin_secret_input").input("s3")
+    at.button(key="admin_sign_in").click().run()
+    assert not at.exception and at.caption[0].value == f"Protocol: {protocol.upper()}"
+    frames = [d.value for d in at.dataframe]
+    assert sum("completion_code" in f.columns for f in frames) == 2  # screening and raters tables
+    if protocol == "ab":
+        assert any(f.shape == (4, 4) and list(f.index) == list(f.columns) for f in frames)  # the win matrix
+    at.switch_page(str(app.parent / "pages" / "leaderboard.py")).run()
+    assert not at.exception
+    board = at.dataframe[0].value
+    assert label in board.columns and board[label].notna().all()
