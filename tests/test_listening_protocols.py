@@ -254,7 +254,7 @@ def test_cli_study_of_each_protocol(tmp_path, capsys, clock, protocol, header, b
         assert len({r["page"] for r in data["ratings"] if r["kind"] == "test"}) == 3
 
 
-@pytest.mark.parametrize("protocol, label", [("dcr", "DMOS"), ("mushra", "MUSHRA mean"),
+@pytest.mark.parametrize("protocol, label", [("acr", "MOS"), ("dcr", "DMOS"), ("mushra", "MUSHRA mean"),
                                              ("ab", "Bradley-Terry strength")])
 def test_admin_and_leaderboard_pages_of_each_protocol(tmp_path, monkeypatch, clock, protocol, label):
     from pathlib import Path
