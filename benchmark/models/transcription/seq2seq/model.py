@@ -32,7 +32,8 @@ class Seq2SeqTranscriber(TranscriptionModel):
     batch_size : int
         Segments (2 s each) per encoder/decoder pass, across items with ``--batch-items``.
     max_tokens : int
-        Most tokens decoded per segment (a segment that reaches it is cut there).
+        Most tokens decoded per segment; a segment that reaches it is cut there (320: twice the longest
+        2-s synth target; it bounds what a segment stuck in a loop costs).
     num_threads : int or None
         ``torch.set_num_threads`` for CPU inference; None leaves torch's setting alone.
     """
@@ -43,7 +44,7 @@ class Seq2SeqTranscriber(TranscriptionModel):
     description: ClassVar[str] = "MT3-style seq2seq transcriber"
 
     def __init__(self, *, checkpoint: str | None = None, device: str = "auto", batch_size: int = 32,
-                 max_tokens: int = 512, num_threads: int | None = None):
+                 max_tokens: int = 320, num_threads: int | None = None):
         super().__init__(device=device, checkpoint=checkpoint, batch_size=batch_size, max_tokens=max_tokens,
                          num_threads=num_threads)
         for key, value in (("batch_size", batch_size), ("max_tokens", max_tokens)):
