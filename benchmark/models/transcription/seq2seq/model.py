@@ -32,8 +32,8 @@ class Seq2SeqTranscriber(TranscriptionModel):
     batch_size : int
         Segments (2 s each) per encoder/decoder pass, across items with ``--batch-items``.
     max_tokens : int
-        Most tokens decoded per segment; a segment that reaches it is cut there (320: twice the longest
-        2-s synth target; it bounds what a segment stuck in a loop costs).
+        Most tokens decoded per 2-s segment (320 = twice the longest synth target).
+        A segment that reaches it is cut there; this bounds what a segment stuck in a loop costs.
     num_threads : int or None
         ``torch.set_num_threads`` for CPU inference; None leaves torch's setting alone.
     """
