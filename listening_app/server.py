@@ -16,9 +16,15 @@ if str(_ROOT) not in sys.path:  # `streamlit run` puts only this folder on sys.p
     sys.path.insert(0, str(_ROOT))
 
 import streamlit as st  # noqa: E402
+from streamlit import config as _config  # noqa: E402
 
 from listening_app.audio_route import routes  # noqa: E402
 from listening_app.ui import AUDIO_HTTP_ENV  # noqa: E402
 
 os.environ[AUDIO_HTTP_ENV] = "1"  # the pages (same process) hand out /audio/ URLs
+# Streamlit runs a full gc.collect(2) after every script run (runner.postScriptGC). With this app's
+# heap (NumPy, SciPy, pandas, SQLAlchemy) that was 3/4 of the server's CPU under load (py-spy,
+# 40 raters); Python's generational GC still runs as usual.
+if "STREAMLIT_RUNNER_POST_SCRIPT_GC" not in os.environ:
+    _config.set_option("runner.postScriptGC", False)
 app = st.App(Path(__file__).resolve().parent / "app.py", routes=routes())
