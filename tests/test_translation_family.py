@@ -245,7 +245,7 @@ def test_predictions_directory(pairs_env, tmp_path):
     import yaml
 
     raw = yaml.safe_load(get_task(TASK).path.read_text())
-    raw.update(metrics=list(task.metrics), name="tmp-predictions")
+    raw.update(metrics=list(task.metrics), name="tmp-predictions", primary_metric=task.metrics[0])
     task_file.write_text(yaml.safe_dump(raw))
     out = run_task(RunOptions(task=str(task_file), model="predictions", model_params={"path": str(folder)},
                               limit=2, results_dir=tmp_path / "res", progress=False))

@@ -83,13 +83,22 @@ def _die_with_parent() -> None:
 
 
 # ------------------------------------------------------------------------------ child side
-def worker_main(conn: Any, plan: RunPlan, env: dict[str, str], cwd: str) -> None:
-    """The worker process: receive groups of items, send back their records."""
+def worker_main(conn: Any, plan_bytes: bytes, env: dict[str, str], cwd: str) -> None:
+    """The worker process: receive groups of items, send back their records.
+
+    The plan comes pickled and is unpickled only after the runner's environment and working
+    directory are in place: rebuilding it may look things up (a dataset added with
+    ``datasets add`` is found through ``$MUSEBENCH_CONFIG``), and the fork server's own
+    environment is that of the moment it started.
+    """
+    import pickle
+
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.clear()
     os.environ.update(env)
     os.chdir(cwd)
+    plan = pickle.loads(plan_bytes)
     def send(msg: tuple) -> None:
         try:
             conn.send(msg)
@@ -146,6 +155,7 @@ class SupervisedWorker:
         self.ctx = context(plan)
         self.proc: Any = None
         self.conn: Any = None
+        self._plan_bytes: bytes | None = None
         self.model_info: dict[str, Any] | None = None
         self.on_model_info: Callable[[dict[str, Any]], None] | None = None
         self.peak_mb = 0.0
@@ -156,9 +166,13 @@ class SupervisedWorker:
     # ---- process management -------------------------------------------------------------
     def _start(self) -> None:
         t0 = time.perf_counter()
+        import pickle
+
+        if self._plan_bytes is None:
+            self._plan_bytes = pickle.dumps(self.plan, protocol=pickle.HIGHEST_PROTOCOL)
         parent_conn, child_conn = self.ctx.Pipe(duplex=True)
         self.proc = self.ctx.Process(target=worker_main, name="musebench-worker", daemon=True,
-                                     args=(child_conn, self.plan, dict(os.environ), os.getcwd()))
+                                     args=(child_conn, self._plan_bytes, dict(os.environ), os.getcwd()))
         self.proc.start()
         child_conn.close()
         self.conn = parent_conn
