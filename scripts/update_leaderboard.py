@@ -35,6 +35,13 @@ LEADERBOARD = [
     ("synth-piano-to-violin", "oracle-resynth", {}),
     ("synth-strings-to-piano", "identity", {}), ("synth-strings-to-piano", "resynth", {}),
     ("synth-strings-to-piano", "oracle-resynth", {}),
+    ("synth-piano-to-flute", "identity", {}), ("synth-piano-to-flute", "resynth", {}),
+    ("synth-piano-to-flute", "oracle-resynth", {}),
+    ("synth-unseen-clarinet-to-piano", "identity", {}), ("synth-unseen-clarinet-to-piano", "resynth", {}),
+    ("synth-unseen-clarinet-to-piano", "oracle-resynth", {}),
+    # the Universal Music Translation Network, shipped umt-tiny checkpoint (docs/models/umt.md)
+    ("synth-piano-to-violin", "umt", {}), ("synth-piano-to-flute", "umt", {}),
+    ("synth-strings-to-piano", "umt", {}), ("synth-unseen-clarinet-to-piano", "umt", {}),
     ("synth-continuation", "noise", {}), ("synth-continuation", "copy-train", {}),
     ("synth-continuation", "lstm", {}), ("synth-continuation", "stacked-lstm", {}),
     ("synth-continuation", "bilinear-lstm", {}), ("synth-continuation", "fc-lstm", {}),
@@ -69,7 +76,8 @@ def main(argv=None) -> int:
         out = results / "leaderboard"
         header = ("# MuseBench leaderboard (built-in models, synthetic tasks)\n\n"
                   "Transcription (synth-piano, synth-ensemble), translation (synth-piano-to-violin, "
-                  "synth-strings-to-piano) and generation (synth-continuation, synth-unconditional). "
+                  "synth-piano-to-flute, synth-strings-to-piano, synth-unseen-clarinet-to-piano) and generation "
+                  "(synth-continuation, synth-unconditional). "
                   "Regenerate with `make leaderboard` (CPU).\n\n")
         atomic_write_text(out / "README.md", header + render(boards, fmt="md"))
         atomic_write_text(out / "leaderboard.html", render(boards, fmt="html"))
