@@ -306,16 +306,17 @@ def cmd_app(args) -> int:
     def stop(signum, _frame):  # only unwind here: waiting inside a handler that interrupted wait() deadlocks
         raise _Stop(signum)
 
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    signals = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)  # Ctrl-C takes the same path (no KeyboardInterrupt
+    for sig in signals:                                         # raised at an arbitrary point of Popen.wait)
         signal.signal(sig, stop)
     try:
         return child.wait()
     except KeyboardInterrupt:
         return 130
-    except _Stop as exc:  # SIGTERM/SIGHUP: stop the server too, exit with the usual 128 + signal
+    except _Stop as exc:  # SIGTERM/SIGHUP/SIGINT: stop the server too, exit with the usual 128 + signal
         return 128 + int(exc.args[0])
     finally:
-        for sig in (signal.SIGTERM, signal.SIGHUP):
+        for sig in signals:
             signal.signal(sig, signal.SIG_DFL)
         _stop_child(child)
 
