@@ -31,6 +31,8 @@ LEADERBOARD = [
     ("synth-piano", "basic-pitch", {}), ("synth-piano", "transkun", {}),
     ("synth-ensemble", "oracle", {}), ("synth-ensemble", "noisy-oracle", {}),
     ("synth-ensemble", "basic-pitch", {}),
+    # the MT3-style seq2seq transcribers, shipped tiny checkpoints (docs/models/seq2seq.md); transkun beside mt3
+    ("synth-piano", "seq2seq-piano", {}), ("synth-ensemble", "mt3", {}), ("synth-ensemble", "transkun", {}),
     ("synth-piano-to-violin", "identity", {}), ("synth-piano-to-violin", "resynth", {}),
     ("synth-piano-to-violin", "oracle-resynth", {}),
     ("synth-strings-to-piano", "identity", {}), ("synth-strings-to-piano", "resynth", {}),
