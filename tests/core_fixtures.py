@@ -117,3 +117,16 @@ def toy_task(tmp_path: Path, monkeypatch, *, task_yaml: str, n: int = 4) -> tupl
     task = tmp_path / "toy-task.yaml"
     task.write_text(task_yaml)
     return root, task
+
+
+def toy_run(tmp_path: Path, monkeypatch, *, name: str, faults: bool = True) -> dict:
+    """The toy dataset plus a task ``name`` scoring onset and frame F1 (and, with ``faults``, the
+    fault-injecting test models registered): ``{"task", "results", "root", "tmp"}`` for run tests."""
+    yaml_text = (f"name: {name}\nfamily: transcription\nversion: 1\ndataset: toy\nsplit: test\n"
+                 "sample_rate: 16000\nmetrics: [onset_f1, frame_f1]\n")
+    root, task = toy_task(tmp_path, monkeypatch, task_yaml=yaml_text)
+    if faults:
+        import fault_models
+
+        fault_models.install()
+    return {"task": str(task), "results": tmp_path / "results", "root": root, "tmp": tmp_path}

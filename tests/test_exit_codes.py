@@ -6,33 +6,20 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
 import core_fixtures
-import fault_models
 from benchmark.cli import main
 from benchmark.results import stable_view
 
 TESTS = Path(__file__).parent
-TASK = textwrap.dedent("""\
-    name: toy-exit
-    family: transcription
-    version: 1
-    dataset: toy
-    split: test
-    sample_rate: 16000
-    metrics: [onset_f1, frame_f1]
-""")
 
 
 @pytest.fixture
 def toy(tmp_path, monkeypatch):
-    root, task = core_fixtures.toy_task(tmp_path, monkeypatch, task_yaml=TASK)
-    fault_models.install()
-    return {"task": str(task), "results": tmp_path / "results", "root": root, "tmp": tmp_path}
+    return core_fixtures.toy_run(tmp_path, monkeypatch, name="toy-exit")
 
 
 def cli(toy, model, *args, results=None):

@@ -9,26 +9,14 @@ import time
 import pytest
 
 import core_fixtures
-import fault_models
 from benchmark.errors import ModelLoadError
 from benchmark.runner import RunOptions, run_task
 
-TASK = textwrap.dedent("""\
-    name: toy-faults
-    family: transcription
-    version: 1
-    dataset: toy
-    split: test
-    sample_rate: 16000
-    metrics: [onset_f1, frame_f1]
-""")
 
 
 @pytest.fixture
 def toy(tmp_path, monkeypatch):
-    root, task = core_fixtures.toy_task(tmp_path, monkeypatch, task_yaml=TASK)
-    fault_models.install()
-    return {"task": str(task), "results": tmp_path / "results", "root": root}
+    return core_fixtures.toy_run(tmp_path, monkeypatch, name="toy-faults")
 
 
 def run(toy, model="faulty", **kw):
