@@ -13,7 +13,7 @@ DEMO_TASK ?= synth-piano
 DEMO_ENSEMBLE_MODELS ?= basic-pitch mt3
 DEMO_ENSEMBLE_TASK ?= synth-ensemble
 
-.PHONY: setup system-deps demo test test-fast leaderboard clean-venv help
+.PHONY: setup system-deps demo test test-fast lint typecheck leaderboard clean-venv help
 
 help:
 	@echo "make demo   - set up and run the demo (prints a leaderboard)"
@@ -32,24 +32,31 @@ $(SYSTEM_STAMP): scripts/system_deps.sh | $(STAMP)
 system-deps: $(SYSTEM_STAMP)
 
 demo: setup
-	$(PY) -m benchmark datasets prepare synth
+	$(PY) -m musebench datasets prepare synth
 	@for m in $(DEMO_MODELS); do \
 	  echo "== $(DEMO_TASK) / $$m"; \
-	  $(PY) -m benchmark run --task $(DEMO_TASK) --model $$m || exit $$?; \
+	  $(PY) -m musebench run --task $(DEMO_TASK) --model $$m || exit $$?; \
 	done
-	$(PY) -m benchmark leaderboard --task $(DEMO_TASK)
+	$(PY) -m musebench leaderboard --task $(DEMO_TASK)
 	@for m in $(DEMO_ENSEMBLE_MODELS); do \
 	  echo "== $(DEMO_ENSEMBLE_TASK) / $$m"; \
-	  $(PY) -m benchmark run --task $(DEMO_ENSEMBLE_TASK) --model $$m || exit $$?; \
+	  $(PY) -m musebench run --task $(DEMO_ENSEMBLE_TASK) --model $$m || exit $$?; \
 	done
-	$(PY) -m benchmark leaderboard --task $(DEMO_ENSEMBLE_TASK)
+	$(PY) -m musebench leaderboard --task $(DEMO_ENSEMBLE_TASK)
 
-test: setup system-deps
+test: setup system-deps lint typecheck
 	$(PY) -m pytest -q -p no:cacheprovider
 
+# ruff and mypy, configured in pyproject.toml (mypy reads the package as `musebench`)
+lint: setup
+	$(PY) -m ruff check .
+
+typecheck: setup
+	$(PY) scripts/typecheck.py
+
 leaderboard: setup
-	$(PY) -m benchmark datasets prepare synth
-	$(PY) -m benchmark datasets prepare synth-pairs
+	$(PY) -m musebench datasets prepare synth
+	$(PY) -m musebench datasets prepare synth-pairs
 	$(PY) scripts/update_leaderboard.py
 
 test-fast: setup

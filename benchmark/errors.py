@@ -6,7 +6,7 @@ message is a single line that names the file or item and what is wrong with it.
 from __future__ import annotations
 
 import difflib
-from typing import Iterable
+from collections.abc import Iterable
 
 
 class MuseBenchError(Exception):

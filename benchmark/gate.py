@@ -117,7 +117,7 @@ class GateReport:
             lines.append((r.metric, f(r.baseline), f(r.new), delta, ci, p, r.verdict + (f" ({r.reason})" if r.reason else "")))
         widths = [max(len(str(x)) for x in col) for col in zip(head, *lines)]
         fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-        out = [fmt.format(*head), fmt.format(*("-" * w for w in widths))] + [fmt.format(*l) for l in lines]
+        out = [fmt.format(*head), fmt.format(*("-" * w for w in widths))] + [fmt.format(*line) for line in lines]
         for i in self.failed_items:
             out.append(f"FAIL item {i}: scored in the baseline, failed in this run")
         out.append(f"{'PASS' if self.passed else 'FAIL'}: {self.run} vs baseline {self.baseline} "

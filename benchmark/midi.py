@@ -1,4 +1,4 @@
-"""MIDI files <-> :class:`~benchmark.types.Notes`.
+"""MIDI files <-> :class:`~musebench.types.Notes`.
 
 Reading uses pretty_midi (which resolves tempo maps to seconds). Sustain-pedal extension of
 offsets follows the convention of MAESTRO/MT3 (``note_seq.apply_sustain_control_changes``): while

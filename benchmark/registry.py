@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import importlib
 from importlib import metadata
-from typing import Generic, Iterator, TypeVar
+from typing import Generic, TypeVar
+from collections.abc import Iterator
 
 from .errors import ConfigError, UnknownNameError
 

@@ -172,7 +172,7 @@ def render_notes(
 
 
 def render_midi_file(path: str | os.PathLike, **kwargs) -> np.ndarray:
-    """Read a MIDI file with :func:`benchmark.midi.read_midi` and render it with :func:`render_notes`.
+    """Read a MIDI file with :func:`musebench.midi.read_midi` and render it with :func:`render_notes`.
 
     Keyword arguments are passed to :func:`render_notes`.
     """

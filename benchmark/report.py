@@ -16,7 +16,7 @@ PAGE_WIDTH_PX = 1400
 FLAGGED_COLOUR, RANKED_COLOUR = "#BBBBBB", "#4C72B0"
 
 
-def _bar_chart_svg(board: "TaskBoard", metric: str) -> str:
+def _bar_chart_svg(board: TaskBoard, metric: str) -> str:
     """Bars with 95% CIs; flagged (not comparable) runs drawn greyed and hatched after the ranked ones."""
     import matplotlib
 
@@ -119,7 +119,7 @@ function drawScatter(id) {
 """
 
 
-def leaderboard_html(boards: list["TaskBoard"]) -> str:
+def leaderboard_html(boards: list[TaskBoard]) -> str:
     from .leaderboard import board_legend, display_frame
 
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>MuseBench leaderboard</title>",

@@ -21,7 +21,8 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 from .errors import BadInputError, MissingDataError
 from .io_utils import read_json

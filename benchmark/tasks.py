@@ -57,7 +57,7 @@ PACKAGED_TASKS = "task_files"
 def tasks_dir() -> Path:
     """The shipped task YAMLs: ``$MUSEBENCH_TASKS`` if set; in a source checkout (or an editable
     install) the repository's ``tasks/`` folder; in an installed wheel the copy it carries as
-    package data (``benchmark/task_files/``, read through :mod:`importlib.resources`)."""
+    package data (``musebench/task_files/``, read through :mod:`importlib.resources`)."""
     env = os.environ.get("MUSEBENCH_TASKS")
     if env:
         return Path(env)
@@ -66,7 +66,7 @@ def tasks_dir() -> Path:
         return checkout
     from importlib.resources import files
 
-    return Path(str(files(__package__ or "benchmark").joinpath(PACKAGED_TASKS)))
+    return Path(str(files(__package__ or "musebench").joinpath(PACKAGED_TASKS)))
 
 
 def load_task_file(path: str | os.PathLike) -> Task:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -51,7 +52,7 @@ class Notes:
         object.__setattr__(self, "is_drum", np.asarray(self.is_drum, dtype=bool).reshape(n))
 
     @classmethod
-    def empty(cls) -> "Notes":
+    def empty(cls) -> Notes:
         return cls(np.zeros((0, 2)), np.zeros(0), np.zeros(0), np.zeros(0, np.int64), np.zeros(0, bool))
 
     @classmethod
@@ -63,7 +64,7 @@ class Notes:
         velocities=None,
         programs=None,
         is_drum=None,
-    ) -> "Notes":
+    ) -> Notes:
         """Build notes; missing columns default to velocity 100, program 0, not drums."""
         pitches = np.asarray(pitches, dtype=np.float64).reshape(-1)
         n = len(pitches)
@@ -78,18 +79,18 @@ class Notes:
     def __len__(self) -> int:
         return len(self.pitches)
 
-    def select(self, mask: np.ndarray) -> "Notes":
+    def select(self, mask: np.ndarray) -> Notes:
         """Return the notes where ``mask`` (boolean or index array) selects."""
         return Notes(self.intervals[mask], self.pitches[mask], self.velocities[mask],
                      self.programs[mask], self.is_drum[mask])
 
-    def sorted(self) -> "Notes":
+    def sorted(self) -> Notes:
         """Notes ordered by (onset, pitch, offset, program, drum flag): a canonical order."""
         order = np.lexsort((self.is_drum, self.programs, self.intervals[:, 1], self.pitches, self.intervals[:, 0]))
         return self.select(order)
 
     @staticmethod
-    def concatenate(parts: "list[Notes]") -> "Notes":
+    def concatenate(parts: list[Notes]) -> Notes:
         if not parts:
             return Notes.empty()
         return Notes(
@@ -112,7 +113,7 @@ class Notes:
     def end_time(self) -> float:
         return float(self.intervals[:, 1].max()) if len(self) else 0.0
 
-    def validate(self, *, name: str = "notes") -> "Notes":
+    def validate(self, *, name: str = "notes") -> Notes:
         """Raise :class:`BadInputError` naming ``name`` when the notes are malformed.
 
         Checks finite values, ``end > start`` for every note, non-negative onsets, MIDI

@@ -21,12 +21,12 @@ import itertools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from benchmark.errors import ConfigError
+from musebench.errors import ConfigError
 
 from .screening import Thresholds, screen
 
@@ -374,7 +374,7 @@ class StudyAnalysis:
 DEFAULT_TEST = {"acr": "mannwhitney", "dcr": "mannwhitney", "mushra": "ttest", "ab": "bootstrap"}
 
 
-def analyse(store, name: str, *, thresholds: Thresholds = Thresholds(), bootstrap: int = 0,
+def analyse(store, name: str, *, thresholds: Thresholds | None = None, bootstrap: int = 0,
             method: str | None = None, alpha: float = 0.05, seed: int = 0) -> StudyAnalysis:
     """Screen the raters of study ``name``, then scores, pairwise tests, ranks and the leaderboard.
 
@@ -385,6 +385,7 @@ def analyse(store, name: str, *, thresholds: Thresholds = Thresholds(), bootstra
     from .data import conditions_frame, raters_frame, ratings_frame
     from .ratings import get_study
 
+    thresholds = thresholds or Thresholds()
     study = get_study(store, name)
     protocol = study.protocol
     ratings = ratings_frame(store, study.id)

@@ -6,14 +6,10 @@ so raters see no menu; the admin pages link to each other once signed in.
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-_ROOT = Path(__file__).resolve().parent.parent
-if str(_ROOT) not in sys.path:  # `streamlit run` puts only this folder on sys.path
-    sys.path.insert(0, str(_ROOT))
 
-import streamlit as st  # noqa: E402
+import streamlit as st
 
 st.set_page_config(page_title="Listening study", page_icon=":headphones:", layout="centered")
 for _option, _value in (("client.toolbarMode", "minimal"), ("client.showErrorDetails", "none")):

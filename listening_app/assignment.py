@@ -8,7 +8,7 @@ gold and trap trials are mixed in at random positions after a short warm-up.
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 

@@ -1,8 +1,8 @@
 """``GET /audio/<name>.flac|.wav``: a stimulus as a cacheable file, only under a rater's grant.
 
-``name`` is :func:`listening_app.ratings.audio_name` (HMAC of the rater's token and the stimulus
+``name`` is :func:`musebench.listening_app.ratings.audio_name` (HMAC of the rater's token and the stimulus
 id, 128 bits shown as 32 hex digits), recorded in ``audio_grants`` when the rater's trial is shown
-(:func:`listening_app.ratings.show`): a clip is served only to a rater whose trial needs it, and
+(:func:`musebench.listening_app.ratings.show`): a clip is served only to a rater whose trial needs it, and
 neither the name nor the file tells anything about the condition. FLAC is lossless: decoded, it is
 sample for sample the stored 16-bit WAV (loudness-normalised at study creation); the WAV is the
 stored bytes themselves. Responses carry ``Cache-Control: private, max-age=31536000, immutable``

@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from benchmark.errors import ConfigError
-from benchmark.io_utils import atomic_write_text
+from musebench.errors import ConfigError
+from musebench.io_utils import atomic_write_text
 
 from .analysis import StudyAnalysis
 

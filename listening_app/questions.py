@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from benchmark.errors import UnknownNameError
+from musebench.errors import UnknownNameError
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ QUESTIONS: dict[str, Question] = {
                            {1: "A", 2: "B", 0: "No preference"}, low=0, high=2),
 }
 
-#: the questions each protocol asks (ACR: per family, see listening_app.study.DEFAULT_QUESTIONS)
+#: the questions each protocol asks (ACR: per family, see musebench.listening_app.study.DEFAULT_QUESTIONS)
 PROTOCOL_QUESTIONS = {"dcr": ("degradation",), "mushra": ("mushra",), "ab": ("preference",)}
 
 

@@ -19,12 +19,13 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 import numpy as np
 from sqlalchemy import func, select, update
 
-from benchmark.errors import BadInputError, ConfigError, MissingDataError
+from musebench.errors import BadInputError, ConfigError, MissingDataError
 
 from .assignment import choose_balanced, insert_checks, spread_items
 from .questions import QUESTIONS
@@ -124,7 +125,7 @@ def get_study(store: Store, name: str) -> StudyView:
     if study is None:
         with store.read() as conn:
             known = [r[0] for r in conn.execute(select(Study.name))]
-        from benchmark.errors import UnknownNameError
+        from musebench.errors import UnknownNameError
 
         raise UnknownNameError("study", name, known)
     return study

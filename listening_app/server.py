@@ -2,24 +2,20 @@
 
 ``musebench app`` runs ``streamlit run listening_app/server.py``; Streamlit finds ``app`` (an
 ``st.App``) and serves the pages of ``listening_app/app.py`` beside the audio route of
-:mod:`listening_app.audio_route`. Any ASGI server can run it too (``uvicorn
-listening_app.server:app``), e.g. several processes behind one database.
+:mod:`musebench.listening_app.audio_route`. Any ASGI server can run it too (``uvicorn
+musebench.listening_app.server:app``), e.g. several processes behind one database.
 """
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
-_ROOT = Path(__file__).resolve().parent.parent
-if str(_ROOT) not in sys.path:  # `streamlit run` puts only this folder on sys.path
-    sys.path.insert(0, str(_ROOT))
 
-import streamlit as st  # noqa: E402
-from streamlit import config as _config  # noqa: E402
+import streamlit as st
+from streamlit import config as _config
 
-from listening_app.audio_route import routes  # noqa: E402
-from listening_app.ui import AUDIO_HTTP_ENV  # noqa: E402
+from musebench.listening_app.audio_route import routes
+from musebench.listening_app.ui import AUDIO_HTTP_ENV
 
 os.environ[AUDIO_HTTP_ENV] = "1"  # the pages (same process) hand out /audio/ URLs
 # Streamlit runs a full gc.collect(2) after every script run (runner.postScriptGC). With this app's

@@ -8,7 +8,7 @@ Paths are relative to the manifest's folder. JSON: a list of such objects, or ``
 
 Runs: ``results/runs/<task>/<model>/<run-id>/`` with ``results.json``, ``items/<id>.json``
 (``"status": "ok"``) and ``predictions/<id>.wav|.flac`` (audio) or ``.mid`` (MIDI, rendered with
-:func:`benchmark.render.render_notes`). The source (model input) and reference of each item come
+:func:`musebench.render.render_notes`). The source (model input) and reference of each item come
 from the task's dataset; for transcription the reference is the rendered ground-truth notes.
 """
 from __future__ import annotations
@@ -18,15 +18,16 @@ import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence, Union
+from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from benchmark.errors import BadInputError, MissingDataError
-from benchmark.io_utils import read_json
+from musebench.errors import BadInputError, MissingDataError
+from musebench.io_utils import read_json
 
 CONDITION_KINDS = ("system", "reference", "anchor")
-AudioRef = Union[Path, Callable[[int], np.ndarray]]  # a file, or a function of the sample rate
+AudioRef = Path | Callable[[int], np.ndarray]  # a file, or a function of the sample rate
 MANIFEST_COLUMNS = {"file", "condition", "item", "source", "reference", "kind"}
 
 
@@ -80,7 +81,7 @@ def entries_from_manifest(folder: str | Path, manifest: str | Path | None = None
         if kind not in CONDITION_KINDS:
             raise BadInputError(f"{manifest}: row {n}: kind must be one of {', '.join(CONDITION_KINDS)}, not {kind!r}")
 
-        def path_of(col: str) -> Path | None:
+        def path_of(col: str, row: dict = row, n: int = n) -> Path | None:
             if not row.get(col):
                 return None
             p = Path(row[col])
@@ -115,7 +116,7 @@ def entries_from_runs(*, results_dir: str | Path, task: str, models: Sequence[st
         model -> run id; by default each model's newest run (``results.json`` "created").
     resolve_items : callable or None
         ``f(task_json) -> {item_id: (source, reference)}``; by default the task's dataset is
-        opened with :func:`benchmark.datasets.get_dataset`. Each value may be a path, a function
+        opened with :func:`musebench.datasets.get_dataset`. Each value may be a path, a function
         of the sample rate returning audio, or None.
     """
     root = Path(results_dir) / "runs" / task
@@ -180,8 +181,8 @@ def _pick_run(model_dir: Path, run_id: str | None) -> Path | None:
 
 
 def _dataset_items(task_json: Mapping[str, Any]) -> dict[str, tuple]:
-    from benchmark.datasets import get_dataset
-    from benchmark.tasks import get_task
+    from musebench.datasets import get_dataset
+    from musebench.tasks import get_task
 
     task = get_task(str(task_json["name"]))
     ds = get_dataset(task.dataset, **(task.dataset_params or {}))
@@ -196,7 +197,7 @@ def _dataset_items(task_json: Mapping[str, Any]) -> dict[str, tuple]:
 
 def _notes_renderer(ds, item) -> Callable[[int], np.ndarray]:
     def render(sample_rate: int) -> np.ndarray:
-        from benchmark.render import render_notes
+        from musebench.render import render_notes
 
         return render_notes(ds.load_notes(item), sample_rate=sample_rate)
     return render
@@ -208,12 +209,12 @@ def load_clip(ref: AudioRef, *, sample_rate: int, max_seconds: float | None) -> 
         audio = np.asarray(ref(sample_rate), dtype=np.float32)
         audio = audio.mean(axis=1) if audio.ndim == 2 else audio
     elif Path(ref).suffix.lower() in (".mid", ".midi"):
-        from benchmark.midi import read_midi
-        from benchmark.render import render_notes
+        from musebench.midi import read_midi
+        from musebench.render import render_notes
 
         audio = render_notes(read_midi(ref), sample_rate=sample_rate)
     else:
-        from benchmark.audio import load_audio
+        from musebench.audio import load_audio
 
         audio, _ = load_audio(ref, sample_rate=sample_rate, mono=True)
     if max_seconds is not None:

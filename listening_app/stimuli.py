@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from benchmark.errors import BadInputError
+from musebench.errors import BadInputError
 
 SILENCE_DB = -150.0  # reported peak of an all-zero clip
 _BLOCK_S = 0.4       # BS.1770 gating block
@@ -47,7 +47,7 @@ def integrated_loudness(audio: np.ndarray, *, sample_rate: int) -> float | None:
 
 def true_peak_dbfs(audio: np.ndarray, *, sample_rate: int, oversample: int = 4) -> float:
     """Peak level in dBFS after ``oversample``-times oversampling (an estimate of the true peak)."""
-    from benchmark.audio import resample
+    from musebench.audio import resample
 
     x = np.asarray(audio, dtype=np.float32)
     up = resample(x, sample_rate, sample_rate * oversample) if oversample > 1 else x

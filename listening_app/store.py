@@ -17,15 +17,15 @@ import threading
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from sqlalchemy import (Column, Connection, DateTime, Float, ForeignKey, Integer, LargeBinary, MetaData,
                         String, Table, Text, UniqueConstraint, create_engine, event, select, text)
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from benchmark.errors import ConfigError
-from benchmark.paths import results_home
+from musebench.errors import ConfigError
+from musebench.paths import results_home
 
 SCHEMA_VERSION = 3
 _PG_LOCK_KEY = 0x6D757365  # "muse": advisory lock taken while migrating

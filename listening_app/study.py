@@ -6,7 +6,7 @@ where there is a reference, gold items with known answers, trap items and traini
 loudness-normalises every clip to one study-wide target (ITU-R BS.1770, chosen so that nothing
 clips) and gives every stimulus and trial an opaque random id. Condition (model) names stay on
 the server: they are checked not to appear in any text a rater sees. Where the stimuli come from
-(runs or a manifest) is :mod:`listening_app.sources`.
+(runs or a manifest) is :mod:`musebench.listening_app.sources`.
 """
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ import itertools
 import json
 import secrets
 from dataclasses import asdict, dataclass, field
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
-from benchmark.errors import ConfigError
+from musebench.errors import ConfigError
 
 from . import stimuli as sx
 from .questions import PROTOCOL_QUESTIONS, QUESTIONS
@@ -51,7 +52,7 @@ class StudyConfig:
         ``acr`` (absolute 1-5 ratings, ITU-T P.800 / P.808), ``dcr`` (degradation against the
         reference, P.800 Annex D), ``mushra`` (ITU-R BS.1534-3) or ``ab`` (pairwise preference).
     questions : tuple of str
-        Keys of :data:`listening_app.questions.QUESTIONS` (default per family and protocol).
+        Keys of :data:`musebench.listening_app.questions.QUESTIONS` (default per family and protocol).
     n_items : int or None
         Items to sample for the test trials (None: every item that has a clip from every
         condition, less the items held out for gold, trap and training clips).
@@ -449,8 +450,8 @@ def build_study(entries: Sequence[Entry], config: StudyConfig) -> BuiltStudy:
 
 
 def _normalise(stims: list[BuiltStimulus], config: StudyConfig) -> float:
-    from benchmark.audio import audio_bytes
-    from benchmark.io_utils import sha256_bytes
+    from musebench.audio import audio_bytes
+    from musebench.io_utils import sha256_bytes
 
     sr = config.sample_rate
     levels = [sx.measure(s.audio, sample_rate=sr) for s in stims]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -34,7 +34,7 @@ def make_study_folder(folder: str | Path, *, conditions: Sequence[str] = ("alpha
     Returns the manifest path. Condition k gets white noise at an SNR of ``30 - 10 k`` dB, so
     their expected quality order is the order given.
     """
-    from benchmark.audio import write_audio
+    from musebench.audio import write_audio
 
     folder = Path(folder)
     rng = np.random.default_rng(seed)

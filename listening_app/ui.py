@@ -5,11 +5,11 @@ JavaScript, no build step). The single-clip player reports, when the clip reache
 fraction actually played (the browser's ``played`` ranges, so seeking to the end does not count);
 the page enables rating only when that fraction reaches ``min_listen_fraction``. That is a
 convenience for honest raters: the server enforces the listening time itself
-(:func:`listening_app.ratings.show` / ``submit_ratings``), whatever the browser reports.
+(:func:`musebench.listening_app.ratings.show` / ``submit_ratings``), whatever the browser reports.
 
 Audio: served by ``listening_app/server.py`` over HTTP as files under opaque per-rater names
 (``/audio/<name>.flac`` where the browser plays FLAC, ``.wav`` otherwise; cacheable), see
-:mod:`listening_app.audio_route`. When the app runs without that route (``streamlit run
+:mod:`musebench.listening_app.audio_route`. When the app runs without that route (``streamlit run
 listening_app/app.py``, AppTest), the clip goes inside the WebSocket as a WAV ``data:`` URL, as
 before.
 """
@@ -162,7 +162,7 @@ def audio_http() -> bool:
     return os.environ.get(AUDIO_HTTP_ENV) == "1"
 
 
-def clip_sources(rater: "RaterView | None", stimulus_id: str) -> dict[str, str]:
+def clip_sources(rater: RaterView | None, stimulus_id: str) -> dict[str, str]:
     """Where the browser fetches a clip: ``{"flac": url, "wav": url}`` or ``{"wav": data URL}``."""
     if rater is not None and audio_http():
         from .ratings import audio_name
@@ -206,7 +206,7 @@ def require_admin() -> None:
     """Stop the page unless this session has entered the admin secret.
 
     Wrong secrets are counted in the database (every session and replica shares the count):
-    see :mod:`listening_app.signin` for the backoff and lockout.
+    see :mod:`musebench.listening_app.signin` for the backoff and lockout.
     """
     from . import signin
 
@@ -235,7 +235,7 @@ def require_admin() -> None:
 
 
 def choose_study(store: Store, *, key: str,
-                 empty: str = "No study yet. Create one with `musebench study create`.") -> "StudyView":
+                 empty: str = "No study yet. Create one with `musebench study create`.") -> StudyView:
     """A study picked in a select box (stops the page with ``empty`` when there is none)."""
     from . import ratings as R
 

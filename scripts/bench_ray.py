@@ -2,7 +2,7 @@
 """Speed-up of a Ray run with 1 and 2 workers over a local run, on a CPU-bound model.
 
 Each configuration runs cold in its own process through the real runner; see
-:mod:`benchmark.bench.ray_scaling` for what is measured. Usage::
+:mod:`musebench.bench.ray_scaling` for what is measured. Usage::
 
     python scripts/bench_ray.py                                   # basic-pitch, 1 thread/worker, synth-piano
     python scripts/bench_ray.py --split train                     # the same on 32 items
@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmark.bench.common import describe_machine, machine_info
-    from benchmark.bench.ray_scaling import TASK, run, tables
+    from musebench.bench.common import describe_machine, machine_info
+    from musebench.bench.ray_scaling import TASK, run, tables
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="basic-pitch", help="model (default basic-pitch)")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
-"""Time and memory of note scoring: mir_eval's dense matcher vs benchmark.metrics.matching.
+"""Time and memory of note scoring: mir_eval's dense matcher vs musebench.metrics.matching.
 
-A thin wrapper around :mod:`benchmark.bench.scoring` (also run by ``musebench bench --sections
+A thin wrapper around :mod:`musebench.bench.scoring` (also run by ``musebench bench --sections
 scoring``). Each (implementation, size) runs in its own process, so peak memory is that call's
 alone; the scores of both implementations are compared for identity (exit status 1 if not).
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmark.bench.scoring import main  # noqa: E402
+from musebench.bench.scoring import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

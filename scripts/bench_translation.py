@@ -4,7 +4,7 @@ beside librosa's exact DTW on the same inputs.
 
 The triple is rendered from synth scores laid end to end (piano source, violin reference, and
 as "output" the same notes 3 % slower on viola), ``--minutes`` long (default 10). Timed: the
-whole per-item suite of :func:`benchmark.metrics.translation.evaluate` (features of the three
+whole per-item suite of :func:`musebench.metrics.translation.evaluate` (features of the three
 signals, two fastdtw alignments, five correlations) plus the clip embeddings of
 ``target_domain_distance``; not timed: rendering, and the judge transcription behind
 ``pitch_accuracy``. Memory: peak traced allocation (tracemalloc) of the suite at 1/4, 1/2 and
@@ -32,8 +32,8 @@ SR = 16000
 
 
 def long_notes(minutes: float):
-    from benchmark.datasets import synth
-    from benchmark.types import Notes
+    from musebench.datasets import synth
+    from musebench.types import Notes
 
     parts, offset, index = [], 0.0, 0
     while offset < minutes * 60:
@@ -47,8 +47,8 @@ def long_notes(minutes: float):
 
 
 def render_triple(minutes: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from benchmark.render import render_notes
-    from benchmark.types import Notes
+    from musebench.render import render_notes
+    from musebench.types import Notes
 
     notes = long_notes(minutes)
     n = int(minutes * 60 * SR)
@@ -65,7 +65,7 @@ def render_triple(minutes: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def suite(source: np.ndarray, output: np.ndarray, reference: np.ndarray, *, radius: int, config=None) -> dict:
-    from benchmark.metrics import translation as tm
+    from musebench.metrics import translation as tm
 
     cfg = config or tm.FeatureConfig()
     src = tm.extract_features(source, sample_rate=SR, config=cfg)
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
 
-    from benchmark.metrics import translation as tm
+    from musebench.metrics import translation as tm
 
     t0 = time.perf_counter()
     source, output, reference = render_triple(args.minutes)
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  path cost                  {exact:8.2f}     (fastdtw within {100 * (cost / exact - 1):.3f} %)")
         print(f"  peak RSS                   {rss1:8.0f} MB  (before: {rss0:.0f} MB)")
         for r in args.radii:
-            r_s, (r_cost, _) = best_of(lambda: tm.dtw(a, b, radius=r), 1)
+            r_s, (r_cost, _) = best_of(lambda r=r: tm.dtw(a, b, radius=r), 1)
             print(f"  fastdtw radius {r:<3}         {r_s:8.3f} s   path cost within {100 * (r_cost / exact - 1):.3f} %")
     return 0
 

@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from benchmark.paths import package_data
+from musebench.paths import package_data
 
 MAX_REFERENCES = 16
 
@@ -32,7 +32,7 @@ MUSICNET_DOMAINS = {
                                  "Cambini, wind quintet (flute, oboe, clarinet, horn, bassoon)"),
 }
 #: NSynth family -> GM program used to render it (the first program of the family's GM group,
-#: as benchmark.datasets.nsynth.FAMILY_PROGRAMS)
+#: as musebench.datasets.nsynth.FAMILY_PROGRAMS)
 NSYNTH_FAMILIES = ("bass", "brass", "flute", "guitar", "keyboard", "mallet", "organ", "reed", "string",
                    "synth_lead", "vocal")
 NSYNTH_RULE = {"velocity": 100, "pitch_min": 36, "pitch_max": 84}
@@ -67,12 +67,12 @@ def musicnet_lists() -> dict[str, dict]:
 
 
 def nsynth_lists(root: str | None) -> dict[str, dict]:
-    from benchmark.datasets.nsynth import FAMILY_PROGRAMS
+    from musebench.datasets.nsynth import FAMILY_PROGRAMS
 
     frozen: dict[tuple[str, str], list[str]] = {}
     if root:
-        from benchmark.datasets import get_dataset
-        from benchmark.datasets.translation_domains import _select_by_rule
+        from musebench.datasets import get_dataset
+        from musebench.datasets.translation_domains import _select_by_rule
 
         ds = get_dataset("nsynth", root=root)
         for split in ("test", "validation"):

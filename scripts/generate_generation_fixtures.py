@@ -3,9 +3,9 @@
 
 Writes ``inputs.npz`` (seeded clips, posteriorgrams and embedding sets) and ``expected.json``
 (the scores). Where a score has a short independent definition it is computed here without
-benchmark.metrics.generation — silence ratio (own framing loop), clipping ratio, pitch
+musebench.metrics.generation — silence ratio (own framing loop), clipping ratio, pitch
 salience, pitch-class-profile correlation (``np.corrcoef``) and the Fréchet distance
-(``scipy.linalg.sqrtm``, as in pytorch-fid) — so tests/test_generation_metrics.py proves the
+(``scipy.linalg.sqrtm``, as in pytorch-fid) — so tests/metrics/test_generation_metrics.py proves the
 module equal to them; spectral flatness is stored as a regression value of the module itself.
 
 Run from the repository root::
@@ -80,7 +80,7 @@ def _fd(gen: list[np.ndarray], ref: list[np.ndarray]) -> float:
 
 
 def expected_scores(inputs: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
-    from benchmark.metrics import generation as gm  # only for the regression-only value (flatness)
+    from musebench.metrics import generation as gm  # only for the regression-only value (flatness)
 
     out: dict[str, dict[str, float]] = {}
     for name in sorted(k for k in inputs if k.startswith("clip_")):
@@ -98,8 +98,8 @@ def expected_scores(inputs: dict[str, np.ndarray]) -> dict[str, dict[str, float]
 
 
 def compute_with_module(inputs: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
-    """The same scores through benchmark.metrics.generation (what the test compares)."""
-    from benchmark.metrics import generation as gm
+    """The same scores through musebench.metrics.generation (what the test compares)."""
+    from musebench.metrics import generation as gm
 
     out: dict[str, dict[str, float]] = {}
     for name in sorted(k for k in inputs if k.startswith("clip_")):

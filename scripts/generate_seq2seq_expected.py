@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Regenerate tests/data/seq2seq/shipped.json: what the shipped seq2seq checkpoints give on one
-synth test item each (checked by tests/test_seq2seq_shipped.py to 1e-6).
+synth test item each (checked by tests/models/test_seq2seq_shipped.py to 1e-6).
 
     python scripts/generate_seq2seq_expected.py
 
@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 from test_seq2seq_shipped import CASES, transcribe_case  # noqa: E402
 
-from benchmark.io_utils import atomic_write_text  # noqa: E402
+from musebench.io_utils import atomic_write_text  # noqa: E402
 
 
 def main() -> int:

@@ -3,10 +3,10 @@
 
 For every case this writes ``{name}.ref.mid``, ``{name}.est.mid`` and ``{name}.scores.json``.
 The notes come from seeded generators (or are written out by hand for the tolerance edges);
-the expected scores are computed here *without* benchmark.metrics.transcription, by calling
+the expected scores are computed here *without* musebench.metrics.transcription, by calling
 mir_eval directly and by following MT3's own recipe step by step (pretty_midi piano rolls,
 scikit-learn's precision_recall_fscore_support, per-track matching pooled with
-``precision * n_est`` sums), so that tests/test_metrics_transcription.py proves the module
+``precision * n_est`` sums), so that tests/metrics/test_metrics_transcription.py proves the module
 equal to them. Requires scikit-learn (installed with the ``models`` extra).
 
 Run from the repository root::
@@ -84,12 +84,12 @@ def write(notes: np.ndarray, path: Path, pedal: list[tuple[int, int]] = ()) -> N
 
 
 def read(path: Path) -> dict[str, np.ndarray]:
-    """Read notes with pretty_midi (not benchmark.midi), in the canonical order."""
+    """Read notes with pretty_midi (not musebench.midi), in the canonical order."""
     rows = []
     for inst in pretty_midi.PrettyMIDI(str(path)).instruments:
         rows += [(n.start, n.end, n.pitch, n.velocity, inst.program, inst.is_drum) for n in inst.notes]
     arr = np.array(rows, dtype=float).reshape(-1, 6)
-    # canonical order of benchmark.types.Notes.sorted: onset, pitch, offset, program, drum flag
+    # canonical order of musebench.types.Notes.sorted: onset, pitch, offset, program, drum flag
     arr = arr[np.lexsort((arr[:, 5], arr[:, 4], arr[:, 1], arr[:, 2], arr[:, 0]))]
     return {"intervals": arr[:, :2], "pitches": arr[:, 2], "velocities": arr[:, 3],
             "programs": arr[:, 4].astype(int), "is_drum": arr[:, 5].astype(bool)}
@@ -436,7 +436,7 @@ CASES = {
 
 def main() -> int:
     sys.path.insert(0, str(ROOT))
-    from benchmark.midi import read_midi  # only to check the pedal reading the tests rely on
+    from musebench.midi import read_midi  # only to check the pedal reading the tests rely on
 
     OUT.mkdir(parents=True, exist_ok=True)
     for name, make in CASES.items():

@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Regenerate tests/data/translation/regression.json: seeded synthetic source/output/reference
-triples (tests/translation_signals.py) with the scores benchmark.metrics.translation gives them.
+triples (tests/translation_signals.py) with the scores musebench.metrics.translation gives them.
 
 Run after an intended change of the metric definitions (and bump the translation tasks'
 versions, saying why):
@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from translation_signals import SR, melody  # noqa: E402
 
-from benchmark.metrics import translation as tm  # noqa: E402
+from musebench.metrics import translation as tm  # noqa: E402
 
 CASES = [
     {"name": "identity", "signals": {"source": {"seed": 0}, "output": {"seed": 0}, "reference": {"seed": 0}}},

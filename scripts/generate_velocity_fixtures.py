@@ -4,7 +4,7 @@ scores mir_eval gives on them in MuseBench's canonical note order.
 
 mir_eval's velocity scores depend on note order (its maximum matching decides which matched
 pairs the velocity line is fitted on). MuseBench puts every note set in one canonical order
-(:meth:`benchmark.types.Notes.sorted`: onset, pitch, offset, program, drum flag) on every path,
+(:meth:`musebench.types.Notes.sorted`: onset, pitch, offset, program, drum flag) on every path,
 so its claim is "equal to mir_eval on notes in that order". This script writes, for each of
 mir_eval's ten fixtures (``tests/data/transcription_velocity/{ref,est}{i}.txt`` of
 mir-evaluation/mir_eval, MIT licence, Copyright (c) 2014 Colin Raffel):

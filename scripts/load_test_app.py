@@ -56,9 +56,9 @@ def free_port() -> int:
 
 
 def build(url: str, folder: Path, *, name: str, items: int, conditions: int, clip_s: float, trials: int):
-    from listening_app.store import Store
-    from listening_app.study import StudyConfig, build_study, entries_from_manifest, save_study
-    from listening_app.synthetic import make_study_folder
+    from musebench.listening_app.store import Store
+    from musebench.listening_app.study import StudyConfig, build_study, entries_from_manifest, save_study
+    from musebench.listening_app.synthetic import make_study_folder
 
     if not (folder / "manifest.csv").exists():
         make_study_folder(folder, conditions=[f"cond{k}" for k in range(conditions)], n_items=items,
@@ -258,7 +258,7 @@ def check_db(url: str, name: str) -> tuple[int, int]:
     """(ratings stored for study ``name``, duplicate (rater, trial, question) keys)."""
     from sqlalchemy import func, select
 
-    from listening_app.store import Rater, Rating, Store, Study
+    from musebench.listening_app.store import Rater, Rating, Store, Study
 
     store = Store(url)
     with store.read() as conn:

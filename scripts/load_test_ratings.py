@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 
 def build(store, folder: Path, *, items: int, conditions: int):
-    from listening_app.study import StudyConfig, build_study, entries_from_manifest, save_study
-    from listening_app.synthetic import make_study_folder
+    from musebench.listening_app.study import StudyConfig, build_study, entries_from_manifest, save_study
+    from musebench.listening_app.synthetic import make_study_folder
 
     if not (folder / "manifest.csv").exists():
         make_study_folder(folder, conditions=[f"cond{k}" for k in range(conditions)], n_items=items, seconds=0.3,
@@ -45,8 +45,8 @@ def run(url: str, *, raters: int, folder: Path, items: int, conditions: int, tim
         think_ms: float = 0.0) -> dict:
     from sqlalchemy import func, select
 
-    from listening_app import ratings as R
-    from listening_app.store import Rating, Store
+    from musebench.listening_app import ratings as R
+    from musebench.listening_app.store import Rating, Store
 
     store = Store(url, pool_size=min(raters, 50))
     built = build(store, folder, items=items, conditions=conditions)

@@ -14,8 +14,8 @@ import json
 import sys
 import time
 
-from benchmark.datasets.synth_pairs import MANIFEST_FILE, generate_manifest
-from benchmark.paths import package_data
+from musebench.datasets.synth_pairs import MANIFEST_FILE, generate_manifest
+from musebench.paths import package_data
 
 
 def main(argv: list[str] | None = None) -> int:

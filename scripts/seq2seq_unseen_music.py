@@ -8,11 +8,11 @@ music21's bundled corpus, rendered on piano and on a small ensemble with the syn
 The pieces are fixed below (chosen before looking at any score, not tuned to): a Haydn string
 quartet movement, two Bach chorales, and two folk tunes from the Essen collection. Each is cut
 to its first ``--seconds`` seconds (notes starting later dropped, notes running past it cut),
-rendered with :func:`benchmark.datasets.synth.render_synth_notes` (TimGM6mb, as the synth
+rendered with :func:`musebench.datasets.synth.render_synth_notes` (TimGM6mb, as the synth
 items), once with every part on piano (program 0; scored with ``seq2seq-piano`` and
 basic-pitch) and once with the parts on violin, flute, nylon guitar and contrabass (programs
 the synth ensemble pieces use; scored with ``mt3`` and basic-pitch). Scores are
-:func:`benchmark.metrics.transcription.evaluate`'s.
+:func:`musebench.metrics.transcription.evaluate`'s.
 """
 from __future__ import annotations
 
@@ -45,8 +45,8 @@ def load_piece(path: str, seconds: float):
     """The piece's notes (first ``seconds``), one program index per part."""
     from music21 import corpus
 
-    from benchmark.midi import read_midi
-    from benchmark.types import Notes
+    from musebench.midi import read_midi
+    from musebench.types import Notes
 
     score = corpus.parse(path)
     if hasattr(score, "scores"):  # an Opus (abc collections): its first tune
@@ -68,7 +68,7 @@ def load_piece(path: str, seconds: float):
 
 
 def with_programs(notes, programs):
-    from benchmark.types import Notes
+    from musebench.types import Notes
 
     mapped = np.array([programs[p % len(programs)] for p in notes.programs], np.int64)
     return Notes(notes.intervals, notes.pitches, notes.velocities, mapped, notes.is_drum)
@@ -80,9 +80,9 @@ def main(argv=None) -> int:
     p.add_argument("--json", help="write the scores here")
     args = p.parse_args(argv)
 
-    from benchmark.datasets.synth import render_synth_notes
-    from benchmark.metrics.transcription import evaluate
-    from benchmark.models import get_model_class
+    from musebench.datasets.synth import render_synth_notes
+    from musebench.metrics.transcription import evaluate
+    from musebench.models import get_model_class
 
     models = {}
     for name in ("seq2seq-piano", "mt3", "basic-pitch"):

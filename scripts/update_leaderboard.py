@@ -18,12 +18,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmark.gate import save_baseline  # noqa: E402
-from benchmark.io_utils import atomic_write_text  # noqa: E402
-from benchmark.leaderboard import build_board, render  # noqa: E402
-from benchmark.results import load_run  # noqa: E402
-from benchmark.tasks import get_task  # noqa: E402
-from benchmark.runner import RunOptions, run_task  # noqa: E402
+from musebench.gate import save_baseline  # noqa: E402
+from musebench.io_utils import atomic_write_text  # noqa: E402
+from musebench.leaderboard import build_board, render  # noqa: E402
+from musebench.results import load_run  # noqa: E402
+from musebench.tasks import get_task  # noqa: E402
+from musebench.runner import RunOptions, run_task  # noqa: E402
 
 #: (task, model, params) on the committed leaderboard
 LEADERBOARD = [

@@ -32,7 +32,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def synth_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from benchmark.datasets.synth import SynthDataset
+    from musebench.datasets.synth import SynthDataset
 
     home = tmp_path_factory.mktemp("synth-data")
     with pytest.MonkeyPatch.context() as mp:  # a fresh prepare into $MUSEBENCH_DATA/synth

@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from benchmark.datasets import DATASETS
-from benchmark.datasets.base import Dataset, Manifest, items_from_manifest
-from benchmark.io_utils import sha256_file
-from benchmark.midi import read_midi, write_midi
-from benchmark.models import MODELS
-from benchmark.models.base import TranscriptionModel
-from benchmark.types import Notes
+from musebench.datasets import DATASETS
+from musebench.datasets.base import Dataset, Manifest, items_from_manifest
+from musebench.io_utils import sha256_file
+from musebench.midi import read_midi, write_midi
+from musebench.models import MODELS
+from musebench.models.base import TranscriptionModel
+from musebench.types import Notes
 
 SR = 16000
 
@@ -107,7 +107,7 @@ def install() -> None:
 def toy_task(tmp_path: Path, monkeypatch, *, task_yaml: str, n: int = 4) -> tuple[Path, Path]:
     """The toy dataset with ``n`` items built, registered and verified under ``tmp_path/data/toy``,
     and ``task_yaml`` written to ``tmp_path/toy-task.yaml``; returns ``(data root, task path)``."""
-    from benchmark.datasets import get_dataset
+    from musebench.datasets import get_dataset
 
     install()
     root = tmp_path / "data" / "toy"

@@ -13,9 +13,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from benchmark.models import MODELS
-from benchmark.models.base import TranscriptionModel
-from benchmark.types import Notes
+from musebench.models import MODELS
+from musebench.models.base import TranscriptionModel
+from musebench.types import Notes
 
 SR = 16000
 

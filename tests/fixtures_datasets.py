@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
-from benchmark.midi import write_midi
-from benchmark.paths import package_data
-from benchmark.types import Notes
+from musebench.midi import write_midi
+from musebench.paths import package_data
+from musebench.types import Notes
 
 SR = 16000
 
@@ -37,7 +37,7 @@ class Fixture:
     splits: dict[str, list[str]] = field(default_factory=dict)  # split -> item ids (default scheme)
 
     def dataset(self, **params: Any):
-        from benchmark.datasets import get_dataset
+        from musebench.datasets import get_dataset
 
         return get_dataset(self.name, root=self.root, manifest=self.manifest, **params)
 
@@ -169,7 +169,7 @@ SLAKH_CLASS_OF = {0: 0, 4: 4, 25: 24, 29: 29, 32: 32, 33: 33, 38: 33, 48: 48}
 def build_slakh(base: Path) -> Fixture:
     root = base / "slakh2100_flac_redux"
     expected, cerberus = {}, {}
-    for k, (track, (split, stems)) in enumerate(SLAKH_TRACKS.items()):
+    for _k, (track, (split, stems)) in enumerate(SLAKH_TRACKS.items()):
         folder = root / split / track
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "metadata.yaml").write_text(_slakh_yaml(track, stems))

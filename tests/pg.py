@@ -14,7 +14,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 PG_BIN_DIRS = [Path(p) for p in (os.environ.get("MUSEBENCH_PG_BIN", ""), "/usr/lib/postgresql/17/bin",
                                  "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/15/bin") if p]

@@ -1,4 +1,4 @@
-"""Bad and unusual inputs of benchmark.audio and benchmark.midi, with their exact messages."""
+"""Bad and unusual inputs of musebench.audio and musebench.midi, with their exact messages."""
 from __future__ import annotations
 
 import mido
@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from benchmark.audio import audio_bytes, audio_info, load_audio, resample, to_mono, validate_audio, write_audio
-from benchmark.errors import BadInputError, MissingDataError
-from benchmark.midi import midi_bytes, read_midi, write_midi
-from benchmark.types import Notes
+from musebench.audio import audio_bytes, audio_info, load_audio, resample, to_mono, validate_audio, write_audio
+from musebench.errors import BadInputError, MissingDataError
+from musebench.midi import midi_bytes, read_midi, write_midi
+from musebench.types import Notes
 
 
 def message(excinfo) -> str:
@@ -238,7 +238,7 @@ def test_midi_bytes_are_pretty_midis_bytes():
     """The direct writer produces exactly what pretty_midi (through mido) writes."""
     import io
 
-    from benchmark.midi import notes_to_pretty_midi
+    from musebench.midi import notes_to_pretty_midi
 
     rng = np.random.default_rng(2026)
     for case in range(1200):

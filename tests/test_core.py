@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmark.errors import BadInputError, ConfigError, UnknownNameError
-from benchmark.models import get_model_class
-from benchmark.registry import Registry
-from benchmark.tasks import all_tasks, get_task, load_task_file
-from benchmark.types import Notes
+from musebench.errors import BadInputError, ConfigError, UnknownNameError
+from musebench.models import get_model_class
+from musebench.registry import Registry
+from musebench.tasks import all_tasks, get_task, load_task_file
+from musebench.types import Notes
 
 
 def test_unknown_name_suggests_close_matches():
@@ -30,11 +30,11 @@ def test_unknown_name_without_close_match_lists_known():
 
 def test_registry_rejects_duplicates_and_loads_lazily():
     reg = Registry("thing")
-    reg.register("notes", "benchmark.types:Notes")
+    reg.register("notes", "musebench.types:Notes")
     assert reg.get("notes") is Notes
     with pytest.raises(ConfigError, match="thing 'notes' is already registered"):
-        reg.register("notes", "benchmark.types:Item")
-    reg.register("bad", "benchmark.types")
+        reg.register("notes", "musebench.types:Item")
+    reg.register("bad", "musebench.types")
     with pytest.raises(ConfigError, match="not of the form 'module:attr'"):
         reg.get("bad")
 
@@ -90,7 +90,7 @@ def test_notes_sorted_is_canonical():
 
 
 def test_cli_help_for_every_command(capsys):
-    from benchmark.cli import build_parser
+    from musebench.cli import build_parser
 
     parser = build_parser()
     sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
@@ -101,9 +101,9 @@ def test_cli_help_for_every_command(capsys):
 
 
 def test_json_files_that_cannot_be_read_are_named_in_one_line(tmp_path):
-    from benchmark.errors import BadInputError, MissingDataError
-    from benchmark.io_utils import read_json
-    from benchmark.results import load_run
+    from musebench.errors import BadInputError, MissingDataError
+    from musebench.io_utils import read_json
+    from musebench.results import load_run
 
     with pytest.raises(MissingDataError) as exc:
         read_json(tmp_path / "nope.json", what="split manifest")

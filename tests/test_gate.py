@@ -8,11 +8,11 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import core_fixtures
-from benchmark.cli import main
-from benchmark.errors import IncomparableError
-from benchmark.gate import check, save_baseline
-from benchmark.io_utils import atomic_write_json
-from benchmark.runner import RunOptions, run_task
+from musebench.cli import main
+from musebench.errors import IncomparableError
+from musebench.gate import check, save_baseline
+from musebench.io_utils import atomic_write_json
+from musebench.runner import RunOptions, run_task
 
 pytest_plugins = ["pytester"]
 
@@ -142,7 +142,7 @@ def test_html_and_markdown_leaderboards_show_ties(env, capsys):
     assert page.count("<svg") >= 3 and "drawScatter('scatter0')" in page
     capsys.readouterr()
     assert main(["leaderboard", "--results-dir", str(env["results"])]) == 0
-    rows = [l for l in capsys.readouterr().out.splitlines() if l.startswith("| ")][1:]
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")][1:]
     assert rows[0].split("|")[1].strip() == "1" and "oracle" in rows[0]
     # the two noisy-oracle variants are statistically indistinguishable: they share rank 2
     assert [r.split("|")[1].strip() for r in rows[1:]] == ["2=", "2="]
@@ -153,8 +153,8 @@ def test_bar_chart_draws_intervals_that_exclude_the_point_value():
     is biased upwards on resampled sets), and a missing CI is NaN: both must draw."""
     import pandas as pd
 
-    from benchmark.leaderboard import TaskBoard
-    from benchmark.report import _bar_chart_svg
+    from musebench.leaderboard import TaskBoard
+    from musebench.report import _bar_chart_svg
 
     def chart(low, high):
         table = pd.DataFrame({"model": ["noise", "lstm", "oracle"], "frechet": [40.0, 12.0, 0.5],

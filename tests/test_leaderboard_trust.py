@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmark.leaderboard import build_leaderboards, min_items_for_significance, render
-from benchmark.metrics.stats import wilcoxon_p
+from musebench.leaderboard import build_leaderboards, min_items_for_significance, render
+from musebench.metrics.stats import wilcoxon_p
 
 TASK = "synth-piano"
 
@@ -133,7 +133,7 @@ def test_too_few_items_are_not_ranked_and_the_board_says_why(tmp_path):
     assert list(b.table["model"]) == ["oracle", "basic-pitch"]  # ordered by the mean
     text = render([b])
     assert "Not ranked: with n = 4 items" in text and "1=" not in text
-    from benchmark.leaderboard import display_frame
+    from musebench.leaderboard import display_frame
 
     assert list(display_frame(b)["rank"]) == ["–", "–"]
 
@@ -146,7 +146,7 @@ def test_equals_sign_only_on_shared_rank_numbers(tmp_path):
     make_run(tmp_path, "basic-pitch", dict(zip(ITEMS, a - 0.3)))
     b = board(tmp_path)
     assert list(b.table["rank"]) == [1, 2, 3] and not b.table["tied"].any()
-    from benchmark.leaderboard import display_frame
+    from musebench.leaderboard import display_frame
 
     assert list(display_frame(b)["rank"]) == ["1", "2", "3"]
 
@@ -154,7 +154,7 @@ def test_equals_sign_only_on_shared_rank_numbers(tmp_path):
 def test_spearman_over_fewer_than_five_systems_carries_a_caveat():
     import pandas as pd
 
-    from listening_app.analysis import metric_agreement, spearman_caveat
+    from musebench.listening_app.analysis import metric_agreement, spearman_caveat
 
     assert spearman_caveat(5) == "" and "cannot be significant" in spearman_caveat(4)
     board = pd.DataFrame({"kind": ["system"] * 4, "quality_mos": [1.0, 2.0, 3.0, 4.0],

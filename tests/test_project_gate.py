@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 from update_leaderboard import CI_GATE  # noqa: E402
 
-from benchmark.gate import check  # noqa: E402
-from benchmark.runner import RunOptions, run_task  # noqa: E402
+from musebench.gate import check  # noqa: E402
+from musebench.runner import RunOptions, run_task  # noqa: E402
 
 BASELINES = ROOT / "results" / "baselines"
 

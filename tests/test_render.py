@@ -1,4 +1,4 @@
-"""benchmark.render: TinySoundFont rendering of notes."""
+"""musebench.render: TinySoundFont rendering of notes."""
 from __future__ import annotations
 
 import hashlib
@@ -8,11 +8,11 @@ import wave
 import numpy as np
 import pytest
 
-from benchmark.audio import load_audio
-from benchmark.errors import BadInputError
-from benchmark.midi import write_midi
-from benchmark.render import DRUM_CHANNEL, _channels, pcm16, pcm16_wav_bytes, render_midi_file, render_notes
-from benchmark.types import Notes
+from musebench.audio import load_audio
+from musebench.errors import BadInputError
+from musebench.midi import write_midi
+from musebench.render import DRUM_CHANNEL, _channels, pcm16, pcm16_wav_bytes, render_midi_file, render_notes
+from musebench.types import Notes
 
 SR = 16000
 

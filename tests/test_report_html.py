@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.leaderboard import build_leaderboards, render
-from benchmark.runner import RunOptions, run_task
+from musebench.leaderboard import build_leaderboards, render
+from musebench.runner import RunOptions, run_task
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -33,24 +32,24 @@ def musebench(installed: Path, tmp_path: Path, *args: str) -> subprocess.Complet
     env.pop("MUSEBENCH_TASKS", None)
     cwd = tmp_path / "elsewhere"
     cwd.mkdir(exist_ok=True)
-    return subprocess.run([sys.executable, "-m", "benchmark", *args], cwd=cwd, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "musebench", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=300)
 
 
 def test_the_wheel_carries_every_task_yaml(installed):
     shipped = sorted(p.relative_to(ROOT / "tasks").as_posix() for p in (ROOT / "tasks").rglob("*.yaml"))
-    carried = sorted(p.relative_to(installed / "benchmark" / "task_files").as_posix()
-                     for p in (installed / "benchmark" / "task_files").rglob("*.yaml"))
+    carried = sorted(p.relative_to(installed / "musebench" / "task_files").as_posix()
+                     for p in (installed / "musebench" / "task_files").rglob("*.yaml"))
     assert shipped and carried == shipped
     for rel in shipped:
-        assert (installed / "benchmark" / "task_files" / rel).read_bytes() == (ROOT / "tasks" / rel).read_bytes()
+        assert (installed / "musebench" / "task_files" / rel).read_bytes() == (ROOT / "tasks" / rel).read_bytes()
 
 
 def test_installed_wheel_lists_runs_and_ranks_from_another_folder(installed, tmp_path):
-    probe = subprocess.run([sys.executable, "-c", "import benchmark, sys; print(benchmark.__file__)"],
+    probe = subprocess.run([sys.executable, "-c", "import musebench, sys; print(musebench.__file__)"],
                            env={**os.environ, "PYTHONPATH": str(installed)}, cwd=tmp_path, capture_output=True,
                            text=True, check=True)
-    assert probe.stdout.strip() == str(installed / "benchmark" / "__init__.py")  # not the checkout
+    assert probe.stdout.strip() == str(installed / "musebench" / "__init__.py")  # not the checkout
     out = musebench(installed, tmp_path, "tasks")
     assert out.returncode == 0, out.stderr
     assert any(line.startswith("synth-piano ") for line in out.stdout.splitlines())

@@ -3,7 +3,7 @@
 Sections (each a module with ``run_section(*, quick) -> dict`` and ``tables(result)``):
 
 ``scoring``
-    note scoring time and peak memory, mir_eval vs :mod:`benchmark.metrics.matching`
+    note scoring time and peak memory, mir_eval vs :mod:`musebench.metrics.matching`
 ``dtw``
     fastdtw (as the translation metrics use it) vs librosa's exact DTW: time, memory, path cost
 ``overhead``
@@ -19,14 +19,15 @@ their own. None of this runs in the unit tests except a tiny smoke test of the o
 from __future__ import annotations
 
 import importlib
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 SECTIONS: dict[str, str] = {
-    "scoring": "benchmark.bench.scoring",
-    "dtw": "benchmark.bench.dtw",
-    "overhead": "benchmark.bench.overhead",
-    "models": "benchmark.bench.models",
-    "batching": "benchmark.bench.batching",
+    "scoring": "musebench.bench.scoring",
+    "dtw": "musebench.bench.dtw",
+    "overhead": "musebench.bench.overhead",
+    "models": "musebench.bench.models",
+    "batching": "musebench.bench.batching",
 }
 
 

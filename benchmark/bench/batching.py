@@ -1,6 +1,6 @@
 """Batching across items: real-time factor and GPU utilisation, one by one vs batched.
 
-For each model that overrides :meth:`~benchmark.models.base.TranscriptionModel.transcribe_batch`
+For each model that overrides :meth:`~musebench.models.base.TranscriptionModel.transcribe_batch`
 (basic-pitch: 2-s windows; transkun: 16-s segments), one fresh process loads the model twice
 with ``device="auto"``: once configured for one-by-one inference, once for batching
 (:data:`CONFIGS`), warms each up on two seconds of audio, then times
@@ -18,7 +18,8 @@ forward pass moves sub-frame refinements by < 1e-5 s).
 from __future__ import annotations
 
 import time
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from .common import Table, fmt, fmt_x, progress, ratio, run_child
 

@@ -15,12 +15,13 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 ROOT = Path(__file__).resolve().parents[2]
 
 #: ``python -m`` target of the child entry point
-CHILD_MODULE = "benchmark.bench.child"
+CHILD_MODULE = "musebench.bench.child"
 
 
 def progress(message: str) -> None:
@@ -90,7 +91,7 @@ class PeakRSS:
         self._base: int | None = None
         self._reset = False
 
-    def __enter__(self) -> "PeakRSS":
+    def __enter__(self) -> PeakRSS:
         self._base = rss_kib("VmRSS")
         try:
             with open("/proc/self/clear_refs", "w") as fh:
@@ -115,7 +116,7 @@ def child_env() -> dict[str, str]:
 
 
 def run_child(section: str, kind: str, params: dict[str, Any], *, timeout: float | None = None) -> dict[str, Any]:
-    """Run ``benchmark.bench.<section>.CHILDREN[kind](**params)`` in a fresh interpreter.
+    """Run ``musebench.bench.<section>.CHILDREN[kind](**params)`` in a fresh interpreter.
 
     Returns the JSON object the child prints as its last stdout line.
 

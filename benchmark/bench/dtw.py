@@ -1,6 +1,6 @@
 """DTW: fastdtw (C extension, Euclidean) as used by the translation metrics vs librosa's exact DTW.
 
-The fast side is :func:`benchmark.metrics.translation.dtw` itself (fastdtw 0.3.4's C extension,
+The fast side is :func:`musebench.metrics.translation.dtw` itself (fastdtw 0.3.4's C extension,
 ``dist=2``) at radius 1 (the translation metrics' default) and 10; the exact side is
 :func:`librosa.sequence.dtw` with ``metric="euclidean"`` and its default steps, whose
 accumulated cost ``D[-1, -1]`` is the minimum path cost. Both sum the Euclidean distances of the
@@ -11,7 +11,7 @@ Inputs (``inputs=``):
 
 ``rendered`` (default of the full run)
     the sequences the translation metrics align: frame-normalised chroma
-    (:func:`benchmark.metrics.translation._alignment_features`, 15.625 frames/s) of a piano
+    (:func:`musebench.metrics.translation._alignment_features`, 15.625 frames/s) of a piano
     rendering of synth scores laid end to end and of the same notes 3 % slower on viola, made
     by ``render_triple`` of ``scripts/bench_translation.py`` (the translation benchmark,
     imported, not copied); 10,000 frames are 640 s of audio. Prepared once per length in a
@@ -28,7 +28,8 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -11,7 +11,8 @@ sampled every 0.1 s during the timed call for the mean GPU utilisation.
 from __future__ import annotations
 
 import time
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from .common import Table, fmt, progress, run_child
 
@@ -48,7 +49,7 @@ class GpuUtilisation:
                 pass
             self._stop.wait(self._interval)
 
-    def __enter__(self) -> "GpuUtilisation":
+    def __enter__(self) -> GpuUtilisation:
         if self._enabled:
             import threading
 

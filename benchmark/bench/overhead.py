@@ -1,7 +1,7 @@
 """Harness overhead: what a run costs beyond the model's own predictions, on the demo task.
 
 Each model runs once, cold, in a fresh process through the real runner
-(:func:`benchmark.runner.run_task`, local backend, a temporary results folder). From its
+(:func:`musebench.runner.run_task`, local backend, a temporary results folder). From its
 ``results.json`` come ``timing.wall_s`` (the run, from after planning to after ``results.json``)
 and ``timing.model_s`` (the sum over items of the family's ``predict``: audio loading at the
 model's rate plus the model call), and the overhead of the brief::
@@ -24,7 +24,7 @@ its row reads as the pure harness cost per item.
 
 The timers need the model in this process, so those runs use ``worker="inline"``. A second
 cold run per model takes the default path, the supervised worker process
-(:mod:`benchmark.runner.worker`), rows marked ``(worker)``: its per-item harness time is the
+(:mod:`musebench.runner.worker`), rows marked ``(worker)``: its per-item harness time is the
 item's wall time seen by the runner minus the item's ``model_seconds`` (everything the worker
 does besides predicting, plus the pipe), ``load_s`` the model's loading in the worker, and
 ``worker_start_s`` / ``ipc_ms_per_item`` what supervision itself costs (starting the worker;
@@ -36,7 +36,8 @@ import functools
 import shutil
 import tempfile
 import time
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 from .common import Table, fmt, progress, ratio, run_child
 

@@ -1,6 +1,6 @@
 """Speed-up of the Ray backend over the local one on a CPU-bound model (``scripts/bench_ray.py``).
 
-Each configuration runs cold in a fresh process through :func:`benchmark.runner.run_task`
+Each configuration runs cold in a fresh process through :func:`musebench.runner.run_task`
 (temporary results folder): the local backend, then Ray with 1, 2, ... workers on a local
 cluster started with as many CPUs as workers. The model gets the same parameters everywhere
 (basic-pitch with ``num_threads=1``: one intra-op thread per worker), so the speed-up measures
@@ -21,7 +21,8 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from .common import Table, fmt, fmt_x, progress, ratio, run_child
 

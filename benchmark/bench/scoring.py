@@ -1,4 +1,4 @@
-"""Note scoring: mir_eval's dense matcher vs :mod:`benchmark.metrics.matching`, time and memory.
+"""Note scoring: mir_eval's dense matcher vs :mod:`musebench.metrics.matching`, time and memory.
 
 Each (implementation, size) runs in its own child process, so its peak memory is its own: the
 child builds the notes, resets the peak-RSS counter, scores, and reports the peak RSS increase;
@@ -17,7 +17,8 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -153,7 +154,7 @@ def measure(*, impl: str, size: int, seed: int = 0, velocity: bool = False) -> d
 
 
 def _notes(intervals: np.ndarray, hz: np.ndarray, velocities: np.ndarray) -> Any:
-    """:class:`~benchmark.types.Notes` of a :func:`piano_like` half, with an instrument per register
+    """:class:`~musebench.types.Notes` of a :func:`piano_like` half, with an instrument per register
     (bass below C3, piano to C5, violin above), so the multi-instrument metrics have work to do."""
     from ..types import Notes
 
@@ -163,7 +164,7 @@ def _notes(intervals: np.ndarray, hz: np.ndarray, velocities: np.ndarray) -> Any
 
 
 def measure_suite(*, size: int, seed: int = 0) -> dict[str, Any]:
-    """The whole transcription metric suite (:func:`benchmark.metrics.transcription.evaluate`:
+    """The whole transcription metric suite (:func:`musebench.metrics.transcription.evaluate`:
     note, velocity, frame and multi-instrument scores) at one size, in a fresh process; and the
     frame scores alone, built in chunks (the default) and as whole piano rolls (MT3's way)."""
     import tracemalloc
@@ -273,7 +274,7 @@ def tables(result: dict[str, Any]) -> list[Table]:
     notes = ["ratio rows: mir_eval / MuseBench (speed-up and memory ratio); peak RSS is the increase "
              "during the call, in a fresh process (ratio n/a below 1 MiB)",
              "scores: precision, recall, F1, average overlap ratio with offsets (onset-only scores compared too)"]
-    tables_ = [Table("Note scoring: mir_eval 0.8.2 vs benchmark.metrics.matching",
+    tables_ = [Table("Note scoring: mir_eval 0.8.2 vs musebench.metrics.matching",
                      ["notes", "impl", "on+off s", "onset s", "peak RSS MiB", "tracemalloc MiB",
                       "scores on+off (P, R, F1, AOR)"], rows, notes)]
     suite_rows = []
@@ -298,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     """CLI of ``scripts/bench_scoring.py``; exit status 1 when the scores differ."""
     parser = argparse.ArgumentParser(
         prog="bench_scoring.py",
-        description="Time and memory of note scoring: mir_eval's dense matcher vs benchmark.metrics.matching.")
+        description="Time and memory of note scoring: mir_eval's dense matcher vs musebench.metrics.matching.")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES),
                         help="reference note counts to benchmark (default: 1000 5000 20000)")
     parser.add_argument("--skip-mir-eval-above", type=int, default=20000, metavar="N",

@@ -13,16 +13,16 @@ import sys
 from ..errors import DiskFullError, MuseBenchError
 
 COMMAND_MODULES = [
-    "benchmark.cli.datasets",
-    "benchmark.cli.download",  # adds `datasets download` under the group made by benchmark.cli.datasets
-    "benchmark.cli.run",
-    "benchmark.cli.score",
-    "benchmark.cli.listing",
-    "benchmark.cli.leaderboard",
-    "benchmark.cli.gate",
-    "benchmark.cli.study",  # `study create|list|stats|export` and `app` (the listening app)
-    "benchmark.cli.train",  # `train MODEL`: the seed LSTM generators
-    "benchmark.cli.bench",  # `bench`: scoring, DTW, harness overhead, model speed (benchmark.bench)
+    "musebench.cli.datasets",
+    "musebench.cli.download",  # adds `datasets download` under the group made by musebench.cli.datasets
+    "musebench.cli.run",
+    "musebench.cli.score",
+    "musebench.cli.listing",
+    "musebench.cli.leaderboard",
+    "musebench.cli.gate",
+    "musebench.cli.study",  # `study create|list|stats|export` and `app` (the listening app)
+    "musebench.cli.train",  # `train MODEL`: the seed LSTM generators
+    "musebench.cli.bench",  # `bench`: scoring, DTW, harness overhead, model speed (musebench.bench)
 ]
 
 

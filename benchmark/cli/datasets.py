@@ -233,7 +233,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         return 0
     state = ", ".join(k for k in STATES if info[k]) or ("not found" if info["note"] else "not prepared")
     print(f"{info['name']}: {info['title']}")
-    print(f"  splits:     " + ", ".join(f"{s} {info['sizes'].get(s, '?')}" for s in info["splits"]))
+    print("  splits:     " + ", ".join(f"{s} {info['sizes'].get(s, '?')}" for s in info["splits"]))
     if info["split_source"]:
         print(f"  split from: {info['split_source']}")
     print(f"  root:       {info['root'] or '-'} ({state})")

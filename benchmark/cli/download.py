@@ -1,9 +1,9 @@
 """``musebench datasets download``: options for the real datasets' public archives.
 
-:mod:`benchmark.cli.datasets` creates ``musebench datasets download NAME [--data-dir DIR]``;
+:mod:`musebench.cli.datasets` creates ``musebench datasets download NAME [--data-dir DIR]``;
 this module (registered after it in ``COMMAND_MODULES``) adds ``--dest``, ``--part``,
 ``--no-extract`` and ``--list`` to that parser and handles the command (it creates the parser
-itself if the datasets group has none). The work is :func:`benchmark.datasets.download.download_dataset`.
+itself if the datasets group has none). The work is :func:`musebench.datasets.download.download_dataset`.
 """
 from __future__ import annotations
 

@@ -131,13 +131,13 @@ def _analysis_args(p: argparse.ArgumentParser) -> None:
 
 
 def _store(args):
-    from listening_app.store import Store
+    from musebench.listening_app.store import Store
 
     return Store(args.db)
 
 
 def _analyse(args):
-    from listening_app.analysis import analyse
+    from musebench.listening_app.analysis import analyse
 
     return analyse(_store(args), args.name, thresholds=_analyse_thresholds(args), bootstrap=args.bootstrap,
                    method=args.test, alpha=args.alpha)
@@ -146,10 +146,10 @@ def _analyse(args):
 def cmd_create(args) -> int:
     import json
 
-    from benchmark.errors import ConfigError
-    from benchmark.io_utils import atomic_write_text
-    from benchmark.paths import results_home
-    from listening_app.study import StudyConfig, build_study, entries_from_manifest, entries_from_runs, save_study
+    from musebench.errors import ConfigError
+    from musebench.io_utils import atomic_write_text
+    from musebench.paths import results_home
+    from musebench.listening_app.study import StudyConfig, build_study, entries_from_manifest, entries_from_runs, save_study
 
     results = results_home(args.results)
     family = args.family
@@ -188,7 +188,7 @@ def cmd_create(args) -> int:
     for t in built.trials:
         kinds[t.kind] = kinds.get(t.kind, 0) + 1
     gains = [r["gain_db"] for r in log]
-    from listening_app.stimuli import guess_pass_rate
+    from musebench.listening_app.stimuli import guess_pass_rate
 
     print(f"study {args.name!r} ({config.protocol.upper()}) created in {store.url}")
     conds = [c["name"] if c["kind"] == "system" else f"{c['name']} ({c['kind']})" for c in built.conditions]
@@ -211,8 +211,8 @@ def cmd_create(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from listening_app.data import raters_frame
-    from listening_app.ratings import list_studies
+    from musebench.listening_app.data import raters_frame
+    from musebench.listening_app.ratings import list_studies
 
     store = _store(args)
     studies = list_studies(store)
@@ -228,8 +228,8 @@ def cmd_list(args) -> int:
 
 
 def cmd_stats(args) -> int:
-    from listening_app.analysis import format_mos
-    from listening_app.screening import format_screening
+    from musebench.listening_app.analysis import format_mos
+    from musebench.listening_app.screening import format_screening
 
     an = _analyse(args)
     print(f"study {args.name!r}: {len(an.raters)} rater(s), {len(an.ratings)} rating(s) stored")
@@ -251,8 +251,8 @@ def cmd_stats(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from benchmark.paths import results_home
-    from listening_app.export import export
+    from musebench.paths import results_home
+    from musebench.listening_app.export import export
 
     an = _analyse(args)
     out = args.out or results_home() / "listening" / "exports"
@@ -262,7 +262,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_verify_code(args) -> int:
-    from listening_app.ratings import get_study, verify_code
+    from musebench.listening_app.ratings import get_study, verify_code
 
     store = _store(args)
     get_study(store, args.name)  # unknown study: one-line error with close matches
@@ -273,7 +273,7 @@ def cmd_verify_code(args) -> int:
 
 
 def _analyse_thresholds(args):
-    from listening_app.screening import Thresholds
+    from musebench.listening_app.screening import Thresholds
 
     return Thresholds(require_finished=not args.keep_unfinished, max_gold_failures=args.max_gold_failures,
                       max_trap_failures=args.max_trap_failures, min_correlation=args.min_correlation,
@@ -285,7 +285,7 @@ def cmd_app(args) -> int:
     import signal
     import subprocess
 
-    import listening_app
+    import musebench.listening_app as listening_app
 
     app = Path(listening_app.__file__).resolve().parent / "server.py"
     env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")

@@ -20,7 +20,7 @@ the split came from. From it:
   ``--allow-unverified`` is given.
 
 The helpers below (CSV/JSON/YAML readers, the audio truncation check, Hz -> MIDI) raise
-one-line :class:`~benchmark.errors.BadInputError` / :class:`~benchmark.errors.MissingDataError`
+one-line :class:`~musebench.errors.BadInputError` / :class:`~musebench.errors.MissingDataError`
 messages that name the file (and line) and what is wrong.
 """
 from __future__ import annotations
@@ -33,7 +33,8 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Iterable, Mapping
+from typing import Any, ClassVar
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -518,7 +519,7 @@ class RealDataset(Dataset):
                  parts: list[str] | None = None, extract: bool = True, progress: bool = True) -> list[Path]:
         """Fetch the dataset's public archives (resumable, checksum-checked) into ``dest``
         (default ``<data home>/downloads/<name>``) and, with ``extract``, install them in the
-        root in the official layout. See :mod:`benchmark.datasets.download`."""
+        root in the official layout. See :mod:`musebench.datasets.download`."""
         from .download import download_dataset
 
         if root:

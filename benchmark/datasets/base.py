@@ -1,7 +1,7 @@
 """The dataset interface, split manifests, verification and fingerprints.
 
-A dataset is a class registered in :data:`benchmark.datasets.DATASETS`. It reads a local
-copy in the dataset's official layout (``root``), yields :class:`~benchmark.types.Item`
+A dataset is a class registered in :data:`musebench.datasets.DATASETS`. It reads a local
+copy in the dataset's official layout (``root``), yields :class:`~musebench.types.Item`
 objects per split, and loads each item's reference notes.
 
 A *split manifest* (JSON shipped with the package under ``benchmark/data/manifests/``) freezes
@@ -17,7 +17,8 @@ import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Iterable
+from typing import Any, ClassVar
+from collections.abc import Iterable
 
 from ..errors import BadInputError, ConfigError
 from ..io_utils import atomic_write_json, canonical_json, read_json, sha256_bytes, sha256_file
@@ -39,7 +40,7 @@ class Manifest:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Manifest":
+    def load(cls, path: str | os.PathLike) -> Manifest:
         path = Path(path)
         raw = read_json(path, what="split manifest")
         for key in ("dataset", "version", "items"):

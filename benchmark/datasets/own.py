@@ -4,7 +4,7 @@
 split manifest written to the user's MuseBench config folder (ids, relative paths, sha256 and
 size of every file, durations, programs and drum flags read from the MIDI), registers NAME and
 writes a task NAME (:func:`task_yaml`). From then on NAME is a dataset like the shipped ones:
-:class:`OwnDataset` is a :class:`~benchmark.datasets._real.RealDataset`, so verification, the
+:class:`OwnDataset` is a :class:`~musebench.datasets._real.RealDataset`, so verification, the
 verified stamp and the fingerprint (split manifest + parameters + data digest) work as they do
 for MAESTRO.
 
@@ -316,7 +316,7 @@ def record_own(name: str, entry: dict[str, Any]) -> Path:
     return path
 
 
-def own_dataset_class(name: str, entry: dict[str, Any]) -> type["OwnDataset"]:
+def own_dataset_class(name: str, entry: dict[str, Any]) -> type[OwnDataset]:
     """A :class:`OwnDataset` subclass bound to one added dataset (what the registry returns)."""
     title = f"{name} (own data from {entry['root']})"
     return type(f"Own_{name.replace('-', '_')}", (OwnDataset,), {
@@ -326,7 +326,7 @@ def own_dataset_class(name: str, entry: dict[str, Any]) -> type["OwnDataset"]:
 
 
 def registry_source() -> dict[str, Any]:
-    """Entries for :data:`benchmark.datasets.DATASETS` (read anew on every lookup)."""
+    """Entries for :data:`musebench.datasets.DATASETS` (read anew on every lookup)."""
     return {name: own_dataset_class(name, entry) for name, entry in own_entries().items()}
 
 

@@ -274,7 +274,7 @@ class Cerberus4(Slakh2100):
 }"""
     splits = ("train", "validation", "test")
     #: MT3's CERBERUS4_CONFIG.track_specs (mt3/datasets.py lines 267-272): (name, program, is_drum),
-    #: scored one by one as ``track_<name>_*`` (benchmark.metrics.transcription.track_scores)
+    #: scored one by one as ``track_<name>_*`` (musebench.metrics.transcription.track_scores)
     track_specs: ClassVar[tuple[tuple[str, int, bool], ...]] = (
         ("bass", 32, False), ("drums", 0, True), ("guitar", 24, False), ("piano", 0, False))
     #: programs are MT3's Cerberus4 track specs (0/24/32 + drums) whatever ``programs`` would say

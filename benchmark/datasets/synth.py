@@ -4,8 +4,8 @@ Every item is composed by a deterministic generator (numpy ``default_rng`` seede
 generator version, variant, split and index): a chord progression in a random key and mode,
 a melody over it, a bass line, and (``ensemble`` only) a pad and a drum track. Tempo, metre,
 note lengths, articulation and velocities vary per piece; notes and chords are repeated. The
-score is written as a Standard MIDI File (:func:`benchmark.midi.write_midi`, one track per
-(program, is_drum)), read back, and rendered with :func:`benchmark.render.render_notes`
+score is written as a Standard MIDI File (:func:`musebench.midi.write_midi`, one track per
+(program, is_drum)), read back, and rendered with :func:`musebench.render.render_notes`
 (TinySoundFont + ``TimGM6mb.sf2``) to 16 kHz mono 16-bit PCM WAV, peak-normalised to -1 dBFS.
 The WAV bytes are written with the standard library, so regeneration is byte-identical; the
 shipped manifest (``benchmark/data/manifests/synth.json``) freezes every file's sha256 and
@@ -34,7 +34,8 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -55,7 +56,7 @@ TAIL = 0.8            # seconds rendered after the last note-off
 GAIN_DB = -6.0        # synthesizer gain
 PEAK_DBFS = -1.0      # every rendering is peak-normalised to this level
 LEAD_IN = 0.2         # seconds of silence before the first beat
-TICKS_PER_SECOND = 960  # benchmark.midi writes 480 ticks per beat at 120 bpm
+TICKS_PER_SECOND = 960  # musebench.midi writes 480 ticks per beat at 120 bpm
 MANIFEST_FILE = "synth.json"
 UNSEEN_PROGRAMS: tuple[int, ...] = (71,)  # clarinet: never used by any synth item
 
@@ -701,7 +702,7 @@ class SynthDataset(Dataset):
         root = self.root
         manifest = self.manifest()
         differ: list[str] = []
-        for iid, entry in tqdm(sorted(manifest.items.items()), desc="prepare synth", unit="item",
+        for _iid, entry in tqdm(sorted(manifest.items.items()), desc="prepare synth", unit="item",
                                disable=not progress):
             specs = entry["files"]
             todo = [role for role, spec in specs.items()

@@ -1,8 +1,8 @@
 """``synth-pairs``: paired translation data rendered from MuseBench's synth scores.
 
-Every score of the ``piano`` variant of :mod:`benchmark.datasets.synth` (validation and test
+Every score of the ``piano`` variant of :mod:`musebench.datasets.synth` (validation and test
 splits) is rendered once per General MIDI program that a pair needs, with the synth renderer
-(:func:`benchmark.datasets.synth.render_synth_notes`: TinySoundFont + TimGM6mb, 16 kHz, tail
+(:func:`musebench.datasets.synth.render_synth_notes`: TinySoundFont + TimGM6mb, 16 kHz, tail
 0.8 s, peak-normalised to -1 dBFS, 16-bit PCM WAV written with the standard library), so the
 bytes are deterministic and frozen by sha256 in ``benchmark/data/manifests/synth_pairs.json``.
 
@@ -10,7 +10,7 @@ Pairs (dataset parameter ``pair``; source program -> target program):
 
 ``piano-to-violin`` 0 -> 40, ``piano-to-flute`` 0 -> 73, ``strings-to-piano`` 48 -> 0, and
 ``clarinet-to-piano`` 71 -> 0: the *unseen-domain* case, since no synth item of any split or
-variant uses program 71 (:data:`benchmark.datasets.synth.UNSEEN_PROGRAMS`).
+variant uses program 71 (:data:`musebench.datasets.synth.UNSEEN_PROGRAMS`).
 
 An item's ``audio_path`` is the source rendering, ``files["reference_audio"]`` the same score
 rendered in the target program (the paired reference) and ``files["midi"]`` the score (the

@@ -5,7 +5,7 @@ rendering baselines (``resynth``, ``oracle-resynth``) use to play notes "in" tha
 (for ensembles this is an approximation: every note gets the same program).
 
 * **Synthetic domains** (``piano``, ``violin``, ``flute``, ``strings``, ``clarinet``) are
-  renderings of MuseBench's synth scores with one program (:mod:`benchmark.datasets.synth_pairs`).
+  renderings of MuseBench's synth scores with one program (:mod:`musebench.datasets.synth_pairs`).
   Their reference recordings are the paired target renderings.
 * **Real domains** are frozen lists in ``benchmark/data/translation_domains/<name>.json``:
 
@@ -31,7 +31,8 @@ import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from ..errors import BadInputError, ConfigError, MissingDataError
 from ..io_utils import sha256_bytes

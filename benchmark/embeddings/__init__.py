@@ -33,8 +33,8 @@ from .base import Embedding, pool_windows
 ENTRY_POINT_GROUP = "musebench.embeddings"
 
 EMBEDDINGS: Registry[type[Embedding]] = Registry("embedding", entry_point_group=ENTRY_POINT_GROUP)
-EMBEDDINGS.register("mfcc", "benchmark.embeddings.mfcc:MFCCEmbedding")
-EMBEDDINGS.register("basic-pitch", "benchmark.embeddings.basic_pitch:BasicPitchEmbedding")
+EMBEDDINGS.register("mfcc", "musebench.embeddings.mfcc:MFCCEmbedding")
+EMBEDDINGS.register("basic-pitch", "musebench.embeddings.basic_pitch:BasicPitchEmbedding")
 
 
 def get_embedding(name: str, **params: Any) -> Embedding:
@@ -47,7 +47,7 @@ def frechet_metric_spec(embedding: str, *, description: str | None = None):
 
     Returns
     -------
-    benchmark.metrics.MetricSpec
+    musebench.metrics.MetricSpec
         Family ``generation``, lower is better, aggregated once per run (``"set"``).
     """
     from ..metrics import MetricSpec

@@ -61,7 +61,7 @@ def pool_windows(features: np.ndarray, *, frame_rate: float, window_seconds: flo
 
 
 class Embedding(ABC):
-    """Base class of embeddings registered in :data:`benchmark.embeddings.EMBEDDINGS`.
+    """Base class of embeddings registered in :data:`musebench.embeddings.EMBEDDINGS`.
 
     Subclasses set :attr:`name`, :attr:`sample_rate` and :attr:`dim` and implement
     :meth:`frames` (frame-level features) or override :meth:`embed` entirely (e.g. a network
@@ -126,7 +126,7 @@ class Embedding(ABC):
         return pool_windows(features, frame_rate=rate, window_seconds=self.window_seconds,
                             hop_seconds=self.hop_seconds, stats=self.stats)
 
-    def with_windows(self, *, window_seconds: float, hop_seconds: float) -> "Embedding":
+    def with_windows(self, *, window_seconds: float, hop_seconds: float) -> Embedding:
         """A copy pooling over other windows; it shares whatever the original loaded (a network)."""
         import copy
 

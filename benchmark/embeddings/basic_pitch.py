@@ -1,7 +1,7 @@
 """``basic-pitch``: the pitch posteriorgram of the bundled Basic Pitch network.
 
 Runs the ICASSP 2022 ONNX model shipped inside the ``basic-pitch`` package through
-onnxruntime (the session and windowing of :class:`benchmark.models.transcription.basic_pitch.BasicPitch`,
+onnxruntime (the session and windowing of :class:`musebench.models.transcription.basic_pitch.BasicPitch`,
 so the activations equal basic_pitch's own ``run_inference``) and pools the 88-key note
 posteriorgram (86 frames per second, values in [0, 1]) into one 88-dimensional mean per
 window. It answers "which pitches sound, how strongly", regardless of timbre.

@@ -10,9 +10,9 @@ from ..registry import Registry
 from .base import Family
 
 FAMILIES: Registry[type[Family]] = Registry("task family")
-FAMILIES.register("transcription", "benchmark.families.transcription:TranscriptionFamily")
-FAMILIES.register("translation", "benchmark.families.translation:TranslationFamily")
-FAMILIES.register("generation", "benchmark.families.generation:GenerationFamily")
+FAMILIES.register("transcription", "musebench.families.transcription:TranscriptionFamily")
+FAMILIES.register("translation", "musebench.families.translation:TranslationFamily")
+FAMILIES.register("generation", "musebench.families.generation:GenerationFamily")
 
 
 def get_family(name: str) -> Family:

@@ -12,7 +12,7 @@ Two modes (task ``params.mode``):
 
 Per item the family writes ``predictions/<id>.wav`` (16-bit, the task's sample rate) and
 scores descriptors, coherence and the memorization distance
-(:func:`benchmark.metrics.generation.evaluate`); :meth:`GenerationFamily.aggregate` adds the
+(:func:`musebench.metrics.generation.evaluate`); :meth:`GenerationFamily.aggregate` adds the
 set metrics: a Fréchet distance per embedding and the memorized ratio.
 
 Models see ``context.params``: ``mode``, ``seconds``, ``seed_seconds`` and ``train_items``
@@ -76,7 +76,7 @@ class GenerationParams:
     clip_level: float = 0.999
 
     @classmethod
-    def from_task(cls, task: Task) -> "GenerationParams":
+    def from_task(cls, task: Task) -> GenerationParams:
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(task.params) - known)
         if unknown:
@@ -361,7 +361,7 @@ class GenerationFamily(Family):
                 gen = gen_embeddings[name]
                 ref = self._cached(("ref_emb", self._dataset_key(dataset), task.split, p.mode, p.seconds,
                                     p.seed_seconds, name, p.window_seconds, p.hop_seconds, sr),
-                                   lambda: [emb.embed(c.audio, sample_rate=c.sample_rate) for c in references])
+                                   lambda emb=emb: [emb.embed(c.audio, sample_rate=c.sample_rate) for c in references])
                 # the references compared: the same items' true continuations (paired), else the whole set
                 compared = [ref[k] for k in pairs] if pairs is not None else ref
                 floor = gm.real_floor(ref)

@@ -15,7 +15,7 @@ from .base import Family
 
 
 def _check_params(task: Task) -> None:
-    """``task.params`` are keyword arguments of :func:`benchmark.metrics.transcription.evaluate`:
+    """``task.params`` are keyword arguments of :func:`musebench.metrics.transcription.evaluate`:
     known names (close matches suggested), numbers, none negative (``frame_rate`` positive)."""
     import difflib
     import inspect

@@ -4,14 +4,14 @@ the paired reference (timbre) and the target domain (distribution).
 Task parameters (``params`` in the task YAML)
 ---------------------------------------------
 ``target_domain`` (required)
-    A domain of :mod:`benchmark.datasets.translation_domains`; handed to the model.
+    A domain of :mod:`musebench.datasets.translation_domains`; handed to the model.
 ``source_domain``
     For unpaired tasks: the domain list whose ``held_out[<split>]`` recordings are translated.
     Paired tasks (``synth-pairs``) take every item of the split.
 ``radius``
     fastdtw radius (default 2).
 ``features``
-    Overrides of :class:`benchmark.metrics.translation.FeatureConfig` (``sample_rate`` is the
+    Overrides of :class:`musebench.metrics.translation.FeatureConfig` (``sample_rate`` is the
     task's).
 ``judge``, ``judge_params``
     The transcription model behind ``pitch_accuracy`` (default ``basic-pitch``, no parameters).
@@ -37,7 +37,7 @@ Scoring then:
   frames counting as silence (the DTW scores align them): ``output_length_ratio`` records
   output/source duration;
 * scores silent output (no frame within 60 dB of its peak above -100 dBFS) as documented in
-  :mod:`benchmark.metrics.translation` -- correlations 0, pitch accuracy 0 -- with
+  :mod:`musebench.metrics.translation` -- correlations 0, pitch accuracy 0 -- with
   ``output_silent`` = 1;
 * fails the item with a one-line :class:`ModelError` for NaN/inf samples, empty or
   non-numeric output;
@@ -197,7 +197,7 @@ def domain_floor(references: np.ndarray, *, seed: int = 0) -> dict[str, Any]:
 def domain_sample_warning(n_outputs: int, n_references: int, dim: int) -> str | None:
     """The small-sample warning of ``target_domain_distance`` (one embedding per clip, so the
     covariance of ``dim`` numbers comes from as many clips as there are): the rule of the
-    generation family's Fréchet distances (:func:`benchmark.metrics.generation.sample_size_warning`)."""
+    generation family's Fréchet distances (:func:`musebench.metrics.generation.sample_size_warning`)."""
     from ..metrics.generation import sample_size_warning
 
     n = min(n_outputs, n_references)
@@ -239,7 +239,7 @@ class TranslationFamily(Family):
                               f"not {task.params['source_notes']!r}")
 
     def target_domain(self, task: Task):
-        """The task's target :class:`~benchmark.datasets.translation_domains.Domain`."""
+        """The task's target :class:`~musebench.datasets.translation_domains.Domain`."""
         from ..datasets.translation_domains import get_domain
 
         self.check_params(task)

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -153,7 +154,7 @@ def pitch_salience(posteriorgram: np.ndarray) -> float:
     Parameters
     ----------
     posteriorgram : np.ndarray, shape=(n_frames, n_keys), values in [0, 1]
-        E.g. Basic Pitch's note output (:meth:`benchmark.embeddings.basic_pitch.BasicPitchEmbedding.posteriorgram`).
+        E.g. Basic Pitch's note output (:meth:`musebench.embeddings.basic_pitch.BasicPitchEmbedding.posteriorgram`).
     """
     p = np.asarray(posteriorgram, dtype=np.float64)
     if p.ndim != 2 or p.size == 0:
@@ -301,7 +302,7 @@ def frechet(generated: Sequence[np.ndarray], reference: Sequence[np.ndarray], *,
     Parameters
     ----------
     generated, reference : sequence of np.ndarray, each shape=(n_windows_i, dim)
-        One embedding matrix per clip (e.g. :meth:`benchmark.embeddings.Embedding.embed`).
+        One embedding matrix per clip (e.g. :meth:`musebench.embeddings.Embedding.embed`).
         All windows of a set are pooled into one Gaussian.
     n_resamples : int
         Bootstrap resamples. Each resample draws generated and reference *clips* with

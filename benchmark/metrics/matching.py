@@ -17,12 +17,12 @@ The results are mir_eval's, not approximations of them:
 
 See ``docs/fast-matching.md`` for the argument and the measured figures.
 
-Pitches are in Hz and times in seconds, as in mir_eval (``benchmark.types.Notes`` stores MIDI
+Pitches are in Hz and times in seconds, as in mir_eval (``musebench.types.Notes`` stores MIDI
 pitches: convert with ``440 * 2 ** ((midi - 69) / 12)``).
 """
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 

@@ -2,7 +2,7 @@
 
 Shaped like :mod:`mir_eval.transcription`: :func:`validate` first, then the metric
 functions, then one :func:`evaluate` returning the named scores declared in
-:mod:`benchmark.metrics`. Conventions follow MT3 (Gardner et al., 2022; ``mt3/metrics.py``
+:mod:`musebench.metrics`. Conventions follow MT3 (Gardner et al., 2022; ``mt3/metrics.py``
 and ``mt3/metrics_utils.py``) so that numbers are comparable with published results;
 ``docs/transcription.md`` explains every score and ``tests/data/transcription/`` holds
 regression fixtures whose expected values were computed by calling mir_eval directly.
@@ -28,7 +28,7 @@ Summary of the conventions
 
 The note matching is pluggable: every function takes ``matcher=``, a callable with the
 signature and return value of :func:`mir_eval.transcription.match_notes`. The default is
-:func:`benchmark.metrics.matching.match_notes`, which forms only the candidate pairs within
+:func:`musebench.metrics.matching.match_notes`, which forms only the candidate pairs within
 the tolerances and returns exactly mir_eval's pairs in linear memory (docs/fast-matching.md);
 the regression fixtures are scored by mir_eval itself and the tests compare to 1e-9.
 """
@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -102,7 +102,7 @@ class MatchCounts:
     def f1(self) -> float:
         return _f_measure(self.precision, self.recall)
 
-    def __add__(self, other: "MatchCounts") -> "MatchCounts":
+    def __add__(self, other: MatchCounts) -> MatchCounts:
         return MatchCounts(self.n_ref + other.n_ref, self.n_est + other.n_est,
                            self.n_matched + other.n_matched)
 
@@ -579,7 +579,7 @@ def evaluate(
     ----------
     ref, est : Notes
         Reference and estimated notes (sustain pedal already applied when wanted, see
-        :func:`benchmark.midi.read_midi`).
+        :func:`musebench.midi.read_midi`).
     onset_tolerance : float
         Seconds (mir_eval/MT3: 0.05).
     pitch_tolerance : float

@@ -3,7 +3,7 @@ accuracy through a judge transcription, and a Fréchet distance to the target do
 
 Shaped like :mod:`mir_eval.transcription`: :func:`validate` first, then feature functions,
 then metric functions, then one :func:`evaluate` returning the named scores declared in
-:mod:`benchmark.metrics`. ``docs/translation.md`` states every definition with its numbers.
+:mod:`musebench.metrics`. ``docs/translation.md`` states every definition with its numbers.
 
 Features (:func:`extract_features`), on a frame grid of ``hop_length`` samples
 -------------------------------------------------------------------------------------
@@ -176,7 +176,7 @@ class FeatureConfig:
         return self.sample_rate / self.hop_length
 
     @classmethod
-    def from_params(cls, params: dict[str, Any] | None) -> "FeatureConfig":
+    def from_params(cls, params: dict[str, Any] | None) -> FeatureConfig:
         """Build from a task's ``features`` mapping, rejecting unknown keys."""
         params = dict(params or {})
         known = set(cls.__dataclass_fields__)
@@ -600,7 +600,7 @@ def pitch_accuracy(source_notes: Notes, output_notes: Notes, *, onset_tolerance:
 
     mir_eval's ``precision_recall_f1_overlap`` with ``offset_ratio=None`` (onsets within
     ``onset_tolerance`` s, pitches within ``pitch_tolerance`` cents), through
-    :func:`benchmark.metrics.transcription.note_scores`; drum notes are ignored; 0 when
+    :func:`musebench.metrics.transcription.note_scores`; drum notes are ignored; 0 when
     either set is empty.
     """
     from . import transcription

@@ -1,6 +1,6 @@
 """Model interfaces, one per task family.
 
-A model is a class registered in :data:`benchmark.models.MODELS`. The harness constructs it
+A model is a class registered in :data:`musebench.models.MODELS`. The harness constructs it
 once per run (``Model(device=..., **params)``), calls :meth:`Model.load` once, then calls the
 family method per item. Models never read datasets themselves: the harness hands them audio
 at the model's own ``sample_rate`` (mono float32) and, only to models that declare
@@ -186,7 +186,7 @@ class Model(ABC):
             raise ConfigError(f"{label}: missing required parameter(s) {', '.join(missing)}")
         return []
 
-    def load(self) -> None:
+    def load(self) -> None:  # noqa: B027 - a hook: models without weights keep the no-op
         """Load weights (called once per run, before the first item)."""
 
     def weights_files(self) -> list[Path]:

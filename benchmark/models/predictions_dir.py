@@ -16,7 +16,7 @@ from ..io_utils import sha256_file
 
 
 class PredictionsDirectory:
-    """Mixin for a :class:`~benchmark.models.base.Model` that reads ``<path>/<item_id><suffix>``."""
+    """Mixin for a :class:`~musebench.models.base.Model` that reads ``<path>/<item_id><suffix>``."""
 
     #: accepted suffixes, the first being the one named in messages
     suffixes: ClassVar[tuple[str, ...]]

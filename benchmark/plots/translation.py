@@ -32,7 +32,7 @@ def item_figure(path: str | Path, *, source, output, reference=None, source_path
     ----------
     path : path-like
         PNG to write.
-    source, output, reference : benchmark.metrics.translation.Features
+    source, output, reference : musebench.metrics.translation.Features
     source_path : np.ndarray, shape=(K, 2), optional
         DTW path (source frame, output frame).
     reference_path : np.ndarray, shape=(K, 2), optional

@@ -24,7 +24,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -84,7 +85,7 @@ class RunOptions:
 class RunOutcome:
     run_dir: Path
     results: dict[str, Any]
-    #: what supervision cost (see :class:`benchmark.runner.worker.SupervisedWorker`); None inline/on Ray
+    #: what supervision cost (see :class:`musebench.runner.worker.SupervisedWorker`); None inline/on Ray
     worker_stats: dict[str, Any] | None = None
 
     @property
@@ -343,7 +344,7 @@ class ItemWorker:
     ``on_event``, when set, is called with ``("loading",)`` and ``("loaded", info)`` around
     loading the model, ``("begin", item_ids, seconds)`` before an item (or a batch) starts
     with its time limit, and ``("record", record, seconds, peak_mb)`` after each item: what
-    the supervising parent of :mod:`benchmark.runner.worker` watches.
+    the supervising parent of :mod:`musebench.runner.worker` watches.
     """
 
     def __init__(self, plan: RunPlan):

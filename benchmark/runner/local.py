@@ -1,9 +1,10 @@
 """The local backend (the default): items go, one group at a time, through the model in a
-supervised worker process (:mod:`benchmark.runner.worker`), or in this process with
+supervised worker process (:mod:`musebench.runner.worker`), or in this process with
 ``worker="inline"`` (unsupervised; for debugging and profiling)."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from .core import ItemWorker, RunPlan, peak_rss_mb, pending_items, save_model_info
 

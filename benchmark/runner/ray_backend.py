@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from ..errors import ConfigError
 from ..io_utils import atomic_write_bytes
@@ -203,7 +204,7 @@ def run_ray(plan: RunPlan, *, on_item: Callable[[dict[str, Any]], None] | None =
                     if now > deadline:
                         del in_flight[ref]
                         limit = plan.timeout_for(group[0])
-                        replace(actor, group, lambda it: f"item {it.id}: timed out after {limit:g} s "
+                        replace(actor, group, lambda it, limit=limit: f"item {it.id}: timed out after {limit:g} s "
                                                          "(its Ray actor was killed)")
                 continue
             ref = ready[0]
@@ -212,7 +213,7 @@ def run_ray(plan: RunPlan, *, on_item: Callable[[dict[str, Any]], None] | None =
                 shipped = ray.get(ref)
             except RayActorError as exc:
                 reason = _death_reason(exc)
-                replace(actor, group, lambda it: f"item {it.id}: the model's Ray actor {reason}")
+                replace(actor, group, lambda it, reason=reason: f"item {it.id}: the model's Ray actor {reason}")
                 continue
             except RayTaskError as exc:
                 cause = getattr(exc, "cause", None)

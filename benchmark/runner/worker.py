@@ -24,7 +24,8 @@ import os
 import signal
 import sys
 import time
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from .. import errors
 from ..errors import ModelLoadError, MuseBenchError
@@ -263,7 +264,7 @@ class SupervisedWorker:
              ) -> list[tuple[list, bool]]:
         """Feed ``queue`` to the live worker until it is empty (returns []) or the worker dies
         (returns what is left to do, the failure recorded)."""
-        plan, opts = self.plan, self.plan.options
+        _plan, opts = self.plan, self.plan.options
         sent: list[tuple[list, bool]] = []
         done: set[str] = set()
 

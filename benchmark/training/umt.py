@@ -2,7 +2,7 @@
 
 Training material (paper Sec. 4.1 trains on one set of recordings per domain; here the domains
 are General MIDI renderings): the *train* pieces of the synth generator's ``piano`` variant
-(:func:`benchmark.datasets.synth.compose`, split ``train``, indices ``0 .. pieces-1``; the
+(:func:`musebench.datasets.synth.compose`, split ``train``, indices ``0 .. pieces-1``; the
 published train split is 32 pieces), each read back from its MIDI bytes and rendered with every
 training domain's program exactly as ``synth-pairs`` renders (TimGM6mb, 16 kHz, 16-bit PCM),
 then resampled to the network's rate. A piece's seed is a hash of ``(generator version,
@@ -30,13 +30,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import platform
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -558,7 +558,7 @@ def _validation_loss(model: Any, config: UMTTrainConfig, sr: int, device: Any) -
 
 
 def main_cli(args: Any) -> int:
-    """``musebench train umt ...`` (see :mod:`benchmark.cli.train`)."""
+    """``musebench train umt ...`` (see :mod:`musebench.cli.train`)."""
     from ..paths import results_home
 
     config = UMTTrainConfig(size=args.size, domains=[d.strip() for d in args.domains.split(",") if d.strip()],

@@ -5,12 +5,12 @@ import json
 
 import streamlit as st
 
-from listening_app import analysis as A
-from listening_app import ratings as R
-from listening_app.data import stimuli_frame, trial_coverage
-from listening_app.export import to_csv, to_json
-from listening_app.screening import Thresholds
-from listening_app.ui import choose_study, get_store, require_admin
+from musebench.listening_app import analysis as A
+from musebench.listening_app import ratings as R
+from musebench.listening_app.data import stimuli_frame, trial_coverage
+from musebench.listening_app.export import to_csv, to_json
+from musebench.listening_app.screening import Thresholds
+from musebench.listening_app.ui import choose_study, get_store, require_admin
 
 require_admin()
 store = get_store()

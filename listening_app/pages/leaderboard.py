@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from listening_app import analysis as A
-from listening_app.ui import choose_study, get_store, require_admin
+from musebench.listening_app import analysis as A
+from musebench.listening_app.ui import choose_study, get_store, require_admin
 
 require_admin()
 store = get_store()

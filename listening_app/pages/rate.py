@@ -6,7 +6,7 @@ you prefer"), MUSHRA (the reference and every condition of an item on one page, 
 Nothing here shows or sends a condition (model) name: trials and stimuli are opaque random ids,
 audio comes under opaque per-rater names (or as WAV bytes), and every text comes from the study's
 checked title or fixed strings. The server checks the listening time and the answers
-(:mod:`listening_app.ratings`); a refusal is shown as one line.
+(:mod:`musebench.listening_app.ratings`); a refusal is shown as one line.
 """
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ import time
 
 import streamlit as st
 
-from benchmark.audio import audio_bytes
-from listening_app import ratings as R
-from listening_app.audio_route import to_flac
-from listening_app.questions import QUESTIONS
-from listening_app.stimuli import headphone_check
-from listening_app.ui import clip_sources, get_store, mushra_player, player
+from musebench.audio import audio_bytes
+from musebench.listening_app import ratings as R
+from musebench.listening_app.audio_route import to_flac
+from musebench.listening_app.questions import QUESTIONS
+from musebench.listening_app.stimuli import headphone_check
+from musebench.listening_app.ui import clip_sources, get_store, mushra_player, player
 
 store = get_store()
 params = st.query_params

@@ -1,4 +1,4 @@
-"""Built-in generation models (lazy targets; see benchmark.models).
+"""Built-in generation models (lazy targets; see musebench.models).
 
 The seed LSTM family (``lstm``, ``fc-lstm``, ``conv-lstm``, ``stacked-lstm``, ``bilinear-lstm``)
 ships small trained checkpoints in ``benchmark/data/checkpoints/``; ``noise`` and ``copy-train``
@@ -6,13 +6,13 @@ are floors (the latter exists to be caught by the memorization check), ``oracle`
 and ``predictions`` reads audio generated elsewhere.
 """
 BUILTIN: dict[str, str] = {
-    "lstm": "benchmark.models.generation.lstm:LSTM",
-    "fc-lstm": "benchmark.models.generation.lstm:FCLSTM",
-    "conv-lstm": "benchmark.models.generation.lstm:ConvLSTM",
-    "stacked-lstm": "benchmark.models.generation.lstm:StackedLSTM",
-    "bilinear-lstm": "benchmark.models.generation.lstm:BilinearLSTM",
-    "noise": "benchmark.models.generation.baselines:Noise",
-    "copy-train": "benchmark.models.generation.baselines:CopyTrain",
-    "oracle": "benchmark.models.generation.baselines:Oracle",
-    "predictions": "benchmark.models.generation.predictions:AudioPredictions",
+    "lstm": "musebench.models.generation.lstm:LSTM",
+    "fc-lstm": "musebench.models.generation.lstm:FCLSTM",
+    "conv-lstm": "musebench.models.generation.lstm:ConvLSTM",
+    "stacked-lstm": "musebench.models.generation.lstm:StackedLSTM",
+    "bilinear-lstm": "musebench.models.generation.lstm:BilinearLSTM",
+    "noise": "musebench.models.generation.baselines:Noise",
+    "copy-train": "musebench.models.generation.baselines:CopyTrain",
+    "oracle": "musebench.models.generation.baselines:Oracle",
+    "predictions": "musebench.models.generation.predictions:AudioPredictions",
 }

@@ -6,7 +6,7 @@ Nayebi and Vitelli, "GRUV: Algorithmic Music Generation using Recurrent Neural N
 parts, and an LSTM trained with mean squared error predicts frame ``t + 1`` from frames
 ``<= t``. Generation runs the network over the seed's frames, then feeds each predicted
 frame back in; the frames are turned into audio by inverse FFT and overlap-add
-(:mod:`benchmark.models.generation.fft_frames`).
+(:mod:`musebench.models.generation.fft_frames`).
 
 Here the frames are 512-sample FFTs under a square-root Hann window every 256 samples at
 16 kHz (62.5 frames per second), so the resynthesis is exact for real frames. Optional

@@ -1,10 +1,10 @@
-"""Built-in transcription models (lazy targets; see benchmark.models)."""
+"""Built-in transcription models (lazy targets; see musebench.models)."""
 BUILTIN = {
-    "basic-pitch": "benchmark.models.transcription.basic_pitch:BasicPitch",
-    "transkun": "benchmark.models.transcription.transkun:Transkun",
-    "oracle": "benchmark.models.transcription.oracle:Oracle",
-    "noisy-oracle": "benchmark.models.transcription.oracle:NoisyOracle",
-    "predictions": "benchmark.models.transcription.predictions:MidiPredictions",
-    "mt3": "benchmark.models.transcription.seq2seq.model:MT3",
-    "seq2seq-piano": "benchmark.models.transcription.seq2seq.model:Seq2SeqPiano",
+    "basic-pitch": "musebench.models.transcription.basic_pitch:BasicPitch",
+    "transkun": "musebench.models.transcription.transkun:Transkun",
+    "oracle": "musebench.models.transcription.oracle:Oracle",
+    "noisy-oracle": "musebench.models.transcription.oracle:NoisyOracle",
+    "predictions": "musebench.models.transcription.predictions:MidiPredictions",
+    "mt3": "musebench.models.transcription.seq2seq.model:MT3",
+    "seq2seq-piano": "musebench.models.transcription.seq2seq.model:Seq2SeqPiano",
 }

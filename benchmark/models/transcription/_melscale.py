@@ -17,7 +17,7 @@ import importlib.util
 import math
 import sys
 import types
-from typing import Iterator
+from collections.abc import Iterator
 
 
 def hz_to_mel_htk(freq: float) -> float:

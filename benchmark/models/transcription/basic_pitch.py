@@ -27,7 +27,8 @@ import os
 import warnings
 from importlib import metadata
 from pathlib import Path
-from typing import Any, ClassVar, Iterator
+from typing import Any, ClassVar
+from collections.abc import Iterator
 
 import numpy as np
 

@@ -41,7 +41,8 @@ import math
 import warnings
 from importlib import metadata
 from pathlib import Path
-from typing import Any, ClassVar, Iterator
+from typing import Any, ClassVar
+from collections.abc import Iterator
 
 import numpy as np
 

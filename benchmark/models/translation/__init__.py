@@ -1,8 +1,8 @@
-"""Built-in translation models (lazy targets; see benchmark.models)."""
+"""Built-in translation models (lazy targets; see musebench.models)."""
 BUILTIN: dict[str, str] = {
-    "identity": "benchmark.models.translation.baselines:Identity",
-    "resynth": "benchmark.models.translation.baselines:Resynth",
-    "oracle-resynth": "benchmark.models.translation.baselines:OracleResynth",
-    "predictions": "benchmark.models.translation.predictions:AudioPredictions",
-    "umt": "benchmark.models.translation.umt:UMTTranslator",
+    "identity": "musebench.models.translation.baselines:Identity",
+    "resynth": "musebench.models.translation.baselines:Resynth",
+    "oracle-resynth": "musebench.models.translation.baselines:OracleResynth",
+    "predictions": "musebench.models.translation.predictions:AudioPredictions",
+    "umt": "musebench.models.translation.umt:UMTTranslator",
 }

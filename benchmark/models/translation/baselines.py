@@ -4,8 +4,8 @@
   content preservation.
 * ``resynth`` is the "level-0" approach of transcription then resynthesis: a transcription
   model (basic-pitch by default) turns the source into notes, which are rendered with the
-  target domain's General MIDI program (:mod:`benchmark.datasets.translation_domains`) by the
-  synth renderer (:func:`benchmark.render.render_notes`, TimGM6mb, tail 0.8 s, gain -6 dB,
+  target domain's General MIDI program (:mod:`musebench.datasets.translation_domains`) by the
+  synth renderer (:func:`musebench.render.render_notes`, TimGM6mb, tail 0.8 s, gain -6 dB,
   peak-normalised to -1 dBFS, exactly as the synthetic references are made).
 * ``oracle-resynth`` renders the item's own score (the harness's reference notes) the same
   way: on paired synthetic tasks this reproduces the reference, the paired upper bound; on

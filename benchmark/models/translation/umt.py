@@ -7,7 +7,7 @@ conditioned on that latent. Because the encoder is shared, a source instrument n
 training can be translated (the ``synth-unseen-clarinet-to-piano`` task).
 
 Generation is autoregressive and the cost of the model: it runs the queue ("fast WaveNet")
-method of :class:`~benchmark.models.translation.umt_networks.FastGenerator`, batched over
+method of :class:`~musebench.models.translation.umt_networks.FastGenerator`, batched over
 short segments of an item (and, through :meth:`UMTTranslator.translate_batch`, of several
 items). Segment ``k`` covers ``[k*L - W, (k+1)*L)`` (``L`` = ``segment_seconds``, ``W`` =
 ``warmup_seconds``, both whole latent frames): the decoder starts from silence ``W`` before

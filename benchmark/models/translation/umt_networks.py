@@ -98,7 +98,7 @@ class UMTConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "UMTConfig":
+    def from_dict(cls, data: dict[str, Any]) -> UMTConfig:
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(data) - known)
         if unknown:

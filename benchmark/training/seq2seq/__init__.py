@@ -1,8 +1,8 @@
 """Training the seq2seq transcribers (``musebench train mt3`` / ``musebench train seq2seq-piano``).
 
 This module holds only the settings (no NumPy/torch imports, so that ``musebench --help``
-stays fast); the training loop is :mod:`benchmark.training.seq2seq.loop` and the data
-:mod:`benchmark.training.seq2seq.data`.
+stays fast); the training loop is :mod:`musebench.training.seq2seq.loop` and the data
+:mod:`musebench.training.seq2seq.data`.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class Seq2SeqTrainConfig:
     ----------
     model : {"mt3", "seq2seq-piano"}
     size : {"tiny", "small"}
-        Network shape (:data:`benchmark.models.transcription.seq2seq.network.SIZES`).
+        Network shape (:data:`musebench.models.transcription.seq2seq.network.SIZES`).
     steps : int
         Optimizer steps in total (a resumed run continues to this many).
     batch_size : int

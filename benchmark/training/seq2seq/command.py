@@ -1,4 +1,4 @@
-"""``musebench train mt3|seq2seq-piano``: the command-line side of :mod:`benchmark.training.seq2seq.loop`."""
+"""``musebench train mt3|seq2seq-piano``: the command-line side of :mod:`musebench.training.seq2seq.loop`."""
 from __future__ import annotations
 
 import argparse

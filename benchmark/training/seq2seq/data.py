@@ -1,11 +1,11 @@
 """Training material for the seq2seq transcribers, made by the synthetic generator.
 
-Pieces come from :func:`benchmark.datasets.synth.compose` and are rendered as the synth items
-are (MIDI round trip, :func:`~benchmark.datasets.synth.render_synth_notes`): first the 32
+Pieces come from :func:`musebench.datasets.synth.compose` and are rendered as the synth items
+are (MIDI round trip, :func:`~musebench.datasets.synth.render_synth_notes`): first the 32
 pieces of the synth ``train`` split, then as many more as training asks for from the split
 name ``seq2seq-extra`` (indices 0, 1, ...). A piece depends only on its seed,
 ``sha256("musebench-synth/<generator version>/<variant>/<split>/<index>")``
-(:func:`~benchmark.datasets.synth.item_seed`), so a piece of another split name can only
+(:func:`~musebench.datasets.synth.item_seed`), so a piece of another split name can only
 coincide with a validation or test piece through a sha256 collision of the 53-bit seeds;
 :func:`check_disjoint` checks it anyway, for every extra index training may use, against the
 seeds of the validation and test splits, and every rendered extra piece is also compared by

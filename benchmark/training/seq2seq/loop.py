@@ -6,7 +6,7 @@ generated ones every step, so that the model keeps seeing new music), with a ran
 the targets are the segment's tokens with their tie section (teacher forcing, cross-entropy).
 AdamW with linear warm-up and cosine decay, gradient clipping. Every ``validate_every`` steps
 the validation pieces are transcribed end to end (segments, greedy decoding, ties) and scored
-with :func:`benchmark.metrics.transcription.evaluate`; the best checkpoint by the primary
+with :func:`musebench.metrics.transcription.evaluate`; the best checkpoint by the primary
 score (seq2seq-piano: ``onset_f1``, mt3: ``multi_instrument_f1``) is exported as
 ``<out>/<model>-<size>.{npz,json}`` and the latest as ``<model>-<size>-last``. Every
 ``checkpoint_every`` steps a resumable state (weights, optimizer, RNG, pool indices, history)
@@ -20,7 +20,8 @@ import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -245,7 +246,7 @@ def _fingerprint(config: Seq2SeqTrainConfig) -> dict[str, Any]:
     from ...io_utils import canonical_json, sha256_bytes
 
     ds = SynthDataset(variant=config.variant)
-    desc = {"generator": "benchmark.datasets.synth", "generator_version": synth.GENERATOR_VERSION,
+    desc = {"generator": "musebench.datasets.synth", "generator_version": synth.GENERATOR_VERSION,
             "variant": config.variant, "train_split_fingerprint": ds.fingerprint("train"),
             "validation_split_fingerprint": ds.fingerprint("validation"),
             "extra_split": "seq2seq-extra", "extra_pieces_allowed": config.extra_pieces,
@@ -260,7 +261,7 @@ def _train(config: Seq2SeqTrainConfig, *, out: Path, progress: bool, say: Callab
     from tqdm.auto import tqdm
 
     from ...models.transcription.seq2seq import checkpoint as ckpt
-    from ...models.transcription.seq2seq.network import Seq2SeqNet, log_mel
+    from ...models.transcription.seq2seq.network import Seq2SeqNet
     from .data import PieceSource, check_disjoint, validation_pieces
 
     out.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """Training curves of seq2seq checkpoints (the figure in docs/models/seq2seq.md).
 
-    python -m benchmark.training.seq2seq.plot CHECKPOINT [CHECKPOINT ...] --out FIGURE.png
+    python -m musebench.training.seq2seq.plot CHECKPOINT [CHECKPOINT ...] --out FIGURE.png
 
 Each checkpoint's JSON holds its running training loss every 10 steps (``loss_curve``) and its
 validation scores (``validation``); the figure draws the loss (left) and the validation F1s

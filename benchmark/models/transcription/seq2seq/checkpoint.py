@@ -1,7 +1,7 @@
 """Checkpoints of the seq2seq transcribers: ``<stem>.npz`` (weights) + ``<stem>.json`` (everything else).
 
 The weights are a deterministic ``.npz`` (no pickle; float16 unless asked otherwise, see
-:func:`benchmark.models.generation.checkpoints.npz_bytes`); the JSON records the model name,
+:func:`musebench.models.generation.checkpoints.npz_bytes`); the JSON records the model name,
 size, vocabulary, network config, feature settings, the training config, the fingerprint of
 the training data, steps, time and the validation scores, plus the weights' sha256 (checked
 on load). Shipped ones: ``benchmark/data/checkpoints/{mt3-tiny,seq2seq-piano-tiny}.{npz,json}``.

@@ -10,7 +10,7 @@ which carries the notes tied from one segment into the next (MT3
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

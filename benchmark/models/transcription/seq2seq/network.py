@@ -63,7 +63,7 @@ class NetConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "NetConfig":
+    def from_dict(cls, data: dict[str, Any]) -> NetConfig:
         try:
             return cls(**data)
         except TypeError as exc:

@@ -43,7 +43,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -173,7 +174,7 @@ class Vocabulary:
         return {**asdict(self), "size": self.size}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Vocabulary":
+    def from_dict(cls, data: dict[str, Any]) -> Vocabulary:
         try:
             vocab = cls(kind=data["kind"], steps_per_second=int(data["steps_per_second"]),
                         segment_steps=int(data["segment_steps"]), num_velocity_bins=int(data["num_velocity_bins"]))
@@ -260,7 +261,7 @@ class Vocabulary:
         events.sort(key=lambda ev: (ev[0], ev[1], ev[2], ev[3], ev[4]))
         step_state = -1
         velocity_state: int | None = None
-        for step, is_onset, drum, prog, pitch, vbin in events:
+        for step, _is_onset, drum, prog, pitch, vbin in events:
             if step != step_state:
                 tokens.append(self.token("shift", step))
                 step_state = step

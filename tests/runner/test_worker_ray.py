@@ -1,0 +1,66 @@
+"""Under --backend ray a model that kills its actor fails that item with one line, like the local
+worker; the actor is replaced and the other items score. A failed load stops the run."""
+from __future__ import annotations
+
+import os
+import textwrap
+
+import pytest
+
+import core_fixtures
+import fault_models
+from musebench.errors import ModelLoadError
+from musebench.runner import RunOptions, run_task
+
+ray = pytest.importorskip("ray")
+
+TASK = textwrap.dedent("""\
+    name: toy-ray-faults
+    family: transcription
+    version: 1
+    dataset: toy
+    split: test
+    sample_rate: 16000
+    metrics: [onset_f1]
+""")
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
+             runtime_env={"env_vars": {"PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}})
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture
+def toy(tmp_path, monkeypatch, ray_cluster):
+    root, task = core_fixtures.toy_task(tmp_path, monkeypatch, task_yaml=TASK)
+    fault_models.install()
+    return {"task": str(task), "results": tmp_path / "results"}
+
+
+def run(toy, model, **kw):
+    return run_task(RunOptions(task=toy["task"], model=model, results_dir=toy["results"], progress=False,
+                               device="cpu", backend="ray", workers=2, **kw))
+
+
+@pytest.mark.parametrize("fault", ["segfault", "exit"])
+def test_a_dead_actor_fails_its_item_and_is_replaced(toy, fault):
+    res = run(toy, "faulty", model_params={"fault": fault}).results
+    assert res["n_scored"] == 3
+    (fail,) = res["failures"]
+    assert fail["item"] == "toy-01"
+    assert fail["error"].startswith("item toy-01: the model's Ray actor ")
+    assert "\n" not in fail["error"]
+
+
+def test_a_hang_in_c_on_ray_is_stopped_by_the_item_timeout(toy):
+    res = run(toy, "faulty", model_params={"fault": "deadlock"}, item_timeout=1).results
+    assert res["n_scored"] == 3, res["failures"]
+    assert res["failures"] == [{"item": "toy-01", "error": "item toy-01: timed out after 1 s (its Ray actor was killed)"}]
+
+
+def test_a_failed_load_on_ray_stops_the_run(toy):
+    with pytest.raises(ModelLoadError, match=r"^model bad-load: load\(\) failed \(OSError: weights.bin: "):
+        run(toy, "bad-load")
