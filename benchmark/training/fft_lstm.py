@@ -148,7 +148,7 @@ def _train(config: TrainConfig, *, output: str | os.PathLike, data_dir: str | os
     import torch
     from tqdm.auto import tqdm
 
-    from ..models.generation.checkpoints import save_checkpoint
+    from ..models.generation.lstm import CHECKPOINT
     from ..models.generation.networks import FrameLSTM, count_parameters
 
     raw, data = load_frames(dataset=config.dataset, variant=config.variant, split=config.split, data_dir=data_dir)
@@ -232,7 +232,7 @@ def _train(config: TrainConfig, *, output: str | os.PathLike, data_dir: str | os
     }
     out_dir = Path(output).expanduser()
     out_dir.mkdir(parents=True, exist_ok=True)
-    weights_path, config_path = save_checkpoint(out_dir / config.model, arrays=arrays, config=checkpoint_config,
+    weights_path, config_path = CHECKPOINT.save(out_dir / config.model, arrays=arrays, config=checkpoint_config,
                                                 dtype=config.dtype)
     saved = json.loads(config_path.read_text())
     return TrainResult(weights_path=weights_path, config_path=config_path, seconds=seconds, steps=steps,

@@ -40,10 +40,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..errors import BadInputError, ConfigError, MissingDataError
-from ..io_utils import atomic_write_bytes, atomic_write_json, read_json, sha256_bytes, sha256_file
+from ..errors import BadInputError, ConfigError
+from ..io_utils import sha256_bytes
+from ..models.translation.umt import CHECKPOINT
 
-FORMAT = "musebench-umt/1"
 DEFAULT_DOMAINS = ("piano", "violin", "flute", "strings")
 LR_DECAY_EVERY = 1000
 
@@ -297,54 +297,6 @@ def draw_batch(clean: dict[str, list[np.ndarray]], shifted: dict[str, list[np.nd
     return x, x_aug, labels
 
 
-# ---- checkpoints ---------------------------------------------------------------------------------
-def resolve(path: str | os.PathLike) -> tuple[Path, Path]:
-    """``(weights .npz, config .json)`` for a checkpoint given by either file or their common stem."""
-    p = Path(path).expanduser()
-    stem = p.with_suffix("") if p.suffix in (".npz", ".json") else p
-    return stem.with_name(stem.name + ".npz"), stem.with_name(stem.name + ".json")
-
-
-def save_checkpoint(path: str | os.PathLike, *, state: dict[str, Any], config: dict[str, Any],
-                    dtype: str = "float16") -> tuple[Path, Path]:
-    """Write ``<stem>.npz`` (deterministic bytes) and ``<stem>.json`` (with the weights' sha256)."""
-    from ..models.generation.checkpoints import npz_bytes
-
-    weights_path, config_path = resolve(path)
-    arrays = {k: v.detach().cpu().numpy().astype(dtype) for k, v in state.items()}
-    atomic_write_bytes(weights_path, npz_bytes(arrays))
-    config = {**config, "format": FORMAT,
-              "weights": {"file": weights_path.name, "sha256": sha256_file(weights_path), "dtype": dtype,
-                          "bytes": weights_path.stat().st_size,
-                          "n_parameters": int(sum(a.size for a in arrays.values()))}}
-    atomic_write_json(config_path, config, indent=1)
-    return weights_path, config_path
-
-
-def read_checkpoint_config(path: str | os.PathLike) -> tuple[dict[str, Any], Path, Path]:
-    """The JSON of a checkpoint (format checked), and its two paths."""
-    weights_path, config_path = resolve(path)
-    for f in (config_path, weights_path):
-        if not f.is_file():
-            raise MissingDataError(f"{f}: UMT checkpoint file not found (train one with `musebench train umt`)")
-    config = read_json(config_path, what="UMT checkpoint config")
-    found = config.get("format") if isinstance(config, dict) else None
-    if found != FORMAT:
-        raise BadInputError(f"{config_path}: checkpoint format {found!r} is not {FORMAT!r}")
-    return config, weights_path, config_path
-
-
-def load_checkpoint(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any], Path]:
-    """Read a checkpoint; checks the format and the weights' sha256."""
-    config, weights_path, config_path = read_checkpoint_config(path)
-    expected = config.get("weights", {}).get("sha256")
-    if expected and sha256_file(weights_path) != expected:
-        raise BadInputError(f"{weights_path}: sha256 differs from the one recorded in {config_path.name}")
-    with np.load(weights_path, allow_pickle=False) as data:
-        arrays = {k: data[k] for k in data.files}
-    return arrays, config, weights_path
-
-
 # ---- training --------------------------------------------------------------------------------------
 def train(config: UMTTrainConfig, *, output: str | os.PathLike, progress: bool = True, restart: bool = False,
           log: Callable[[str], None] | None = None, name: str | None = None,
@@ -456,7 +408,7 @@ def _train(config: UMTTrainConfig, *, output: Path, progress: bool, restart: boo
                 "data": data,
                 "environment": {"python": platform.python_version(), "torch": torch.__version__,
                                 "numpy": np.__version__, "platform": platform.platform()}}
-        return save_checkpoint(output / stem, state=model.state_dict(), config=ckpt, dtype=config.dtype)
+        return CHECKPOINT.save(output / stem, arrays=model.state_dict(), config=ckpt, dtype=config.dtype)
 
     model.train()
     bar = tqdm(total=config.steps, initial=step, desc=f"train umt-{config.size}", unit="step", disable=not progress)

@@ -12,7 +12,8 @@ from musebench.models import get_model_class, model_names
 from musebench.models.base import Context
 from musebench.models.generation import BUILTIN, fft_frames
 from musebench.models.generation.baselines import coloured_noise
-from musebench.models.generation.checkpoints import load_checkpoint, npz_bytes, save_checkpoint, shipped_dir
+from musebench.models.checkpoints import npz_bytes, shipped_dir
+from musebench.models.generation.lstm import CHECKPOINT
 from musebench.types import Item
 
 SR = 16000
@@ -65,22 +66,22 @@ def test_networks_stream_like_they_run_whole_sequences(architecture):
 def test_npz_bytes_are_deterministic_and_checkpoints_round_trip(tmp_path: Path):
     arrays = {"w": np.arange(6, dtype=np.float32).reshape(2, 3), "_residual_std": np.ones(3, np.float32)}
     assert npz_bytes(arrays) == npz_bytes(dict(reversed(list(arrays.items()))))
-    w, c = save_checkpoint(tmp_path / "toy", arrays=arrays, config={"architecture": "lstm"})
-    loaded, config, path = load_checkpoint(tmp_path / "toy.json")
+    w, c = CHECKPOINT.save(tmp_path / "toy", arrays=arrays, config={"architecture": "lstm"})
+    loaded, config, path = CHECKPOINT.load(tmp_path / "toy.json")
     assert path == w and loaded["w"].dtype == np.float16 and loaded["_residual_std"].dtype == np.float32
     assert config["weights"]["n_parameters"] == 6 and config["weights"]["dtype"] == "float16"
     w.write_bytes(w.read_bytes() + b"x")
     with pytest.raises(BadInputError, match=r"toy.npz: sha256 differs from the one recorded in toy.json$"):
-        load_checkpoint(tmp_path / "toy")
-    with pytest.raises(MissingDataError, match="nope.npz: checkpoint file not found"):
-        load_checkpoint(tmp_path / "nope")
+        CHECKPOINT.load(tmp_path / "toy")
+    with pytest.raises(MissingDataError, match="nope.json: checkpoint file not found"):
+        CHECKPOINT.load(tmp_path / "nope")
 
 
 @pytest.mark.parametrize("name", LSTM_MODELS)
 def test_shipped_checkpoints_are_small_documented_and_generate(name):
     from musebench.datasets.synth import SynthDataset
 
-    arrays, config, path = load_checkpoint(shipped_dir() / name)
+    arrays, config, path = CHECKPOINT.load(shipped_dir() / name)
     assert path.stat().st_size < 2_000_000
     assert config["architecture"] == name and config["weights"]["dtype"] == "float16"
     data = config["data"]

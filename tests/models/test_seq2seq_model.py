@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from musebench.errors import BadInputError, ConfigError, MissingDataError
-from musebench.models.transcription.seq2seq import checkpoint as ckpt
+from musebench.models.transcription.seq2seq.checkpoint import CHECKPOINT
 from musebench.models.transcription.seq2seq.inference import segment_frames, transcribe_many
 from musebench.models.transcription.seq2seq.network import NetConfig, Seq2SeqNet, greedy_decode, log_mel
 from musebench.models.transcription.seq2seq.vocabulary import EOS, PAD, piano_vocabulary
@@ -126,7 +126,7 @@ def test_checkpoint_round_trip_through_the_registered_model(trained, audio, tmp_
 
     net, _, _ = trained
     meta = {"model": "seq2seq-piano", "size": "test", "vocabulary": VOCAB.to_dict(), "network": net.config.to_dict()}
-    ckpt.save(tmp_path / "tiny", state=net.state_dict(), config=meta, dtype="float32")
+    CHECKPOINT.save(tmp_path / "tiny", arrays=net.state_dict(), config=meta, dtype="float32")
     model = get_model_class("seq2seq-piano")(checkpoint=str(tmp_path / "tiny"), device="cpu")
     model.load()
     notes = model.transcribe(audio, sample_rate=16000, context=None)

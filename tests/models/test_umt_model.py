@@ -13,7 +13,7 @@ from musebench.types import Item  # noqa: E402
 
 
 def _checkpoint(tmp_path, domains=("piano", "violin")):
-    from musebench.training.umt import save_checkpoint
+    from musebench.models.translation.umt import CHECKPOINT
 
     torch.manual_seed(0)
     cfg = un.UMTConfig(sample_rate=8000, encoder_channels=4, encoder_blocks=1, encoder_layers=2, latent_channels=4,
@@ -21,7 +21,7 @@ def _checkpoint(tmp_path, domains=("piano", "violin")):
                        classifier_layers=1, classifier_channels=4, domains=list(domains))
     net = un.UMT(cfg)
     path = tmp_path / "umt-test"
-    save_checkpoint(path, state=net.state_dict(), config={"model": "umt", "size": "test", "network": cfg.to_dict(),
+    CHECKPOINT.save(path, arrays=net.state_dict(), config={"model": "umt", "size": "test", "network": cfg.to_dict(),
                                                           "domains": list(domains)})
     return path
 

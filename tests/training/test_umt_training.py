@@ -10,6 +10,7 @@ torch = pytest.importorskip("torch")
 
 from musebench.errors import BadInputError, ConfigError  # noqa: E402
 from musebench.models.translation import umt_networks as un  # noqa: E402
+from musebench.models.translation.umt import CHECKPOINT  # noqa: E402
 from musebench.training import umt as tu  # noqa: E402
 
 
@@ -81,11 +82,11 @@ def test_training_is_seeded_resumable_and_records_provenance(tmp_path):
     resumed = tu.train(tu.UMTTrainConfig(steps=3, **cfg), output=tmp_path / "b", progress=False,
                        network=_net(cfg["domains"]), log=messages.append)
     assert any("resuming" in m and "at step 2" in m for m in messages)
-    a, _, _ = tu.load_checkpoint(straight.weights_path)
-    b, config, _ = tu.load_checkpoint(resumed.weights_path)
+    a, _, _ = CHECKPOINT.load(straight.weights_path)
+    b, config, _ = CHECKPOINT.load(resumed.weights_path)
     assert sorted(a) == sorted(b) and all(np.array_equal(a[k], b[k]) for k in a)
     assert config["training"]["steps"] == 3 and config["domains"] == ["piano", "violin"]
-    assert config["network"]["domains"] == ["piano", "violin"] and config["format"] == tu.FORMAT
+    assert config["network"]["domains"] == ["piano", "violin"] and config["format"] == CHECKPOINT.name
     assert config["data"]["pieces"] == ["piano-train-000"] and len(config["data"]["fingerprint"]) == 64
     assert config["data"]["programs"] == {"piano": 0, "violin": 40}
     assert set(config["training"]["final"]) == {"recon", "confusion", "accuracy"}

@@ -28,12 +28,17 @@ import numpy as np
 
 from ...errors import ConfigError, ModelError
 from ..base import Context, GenerationModel
+from ..checkpoints import CheckpointFiles, CheckpointFormat, checkpoint_path
 from . import fft_frames
-from .checkpoints import load_checkpoint, resolve, shipped_dir
 
 SAMPLE_RATE = 16000
 FRAME_SIZE = 512
 HOP_SIZE = 256
+
+#: The LSTM checkpoints: arrays named ``_*`` (the training residuals' std) stay float32 and are
+#: not counted as parameters.
+CHECKPOINT = CheckpointFormat("musebench-fft-lstm/1", label="checkpoint", hint="train one with `musebench train`",
+                              full_precision=("_",))
 
 
 class FFTLSTMGenerator(GenerationModel):
@@ -73,7 +78,7 @@ class FFTLSTMGenerator(GenerationModel):
         if threads < 1:
             raise ConfigError(f"model {self.name}: threads must be >= 1, not {threads}")
         self.threads = int(threads)
-        self.checkpoint = Path(checkpoint) if checkpoint else shipped_dir() / self.name
+        self.checkpoint = checkpoint_path(checkpoint, shipped=self.name)
         self.temperature = float(temperature)
         self.burn_in = float(burn_in)
         self.config: dict[str, Any] | None = None
@@ -83,8 +88,7 @@ class FFTLSTMGenerator(GenerationModel):
 
     # -- provenance -------------------------------------------------------------------------
     def weights_files(self) -> list[Path]:
-        weights, _ = resolve(self.checkpoint)
-        return [weights] if weights.is_file() else []
+        return CheckpointFiles.of(self.checkpoint).weights_files()
 
     def info(self) -> dict[str, Any]:
         out = super().info()
@@ -104,7 +108,7 @@ class FFTLSTMGenerator(GenerationModel):
 
         from .networks import FrameLSTM
 
-        arrays, config, weights_path = load_checkpoint(self.checkpoint)
+        arrays, config, weights_path = CHECKPOINT.load(self.checkpoint)
         if config.get("architecture") != self.architecture:
             raise ModelError(f"{weights_path}: checkpoint is a {config.get('architecture')!r} network, "
                              f"model {self.name} needs {self.architecture!r}")

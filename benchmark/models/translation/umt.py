@@ -38,14 +38,11 @@ import numpy as np
 
 from ...errors import ConfigError, ModelError
 from ..base import Context, TranslationModel
+from ..checkpoints import CheckpointFormat, checkpoint_path
 
 SHIPPED = "umt-tiny"
-
-
-def shipped_checkpoint() -> Path:
-    from ...paths import package_data
-
-    return package_data("checkpoints", SHIPPED)
+#: The UMT checkpoints (written by :mod:`musebench.training.umt`).
+CHECKPOINT = CheckpointFormat("musebench-umt/1", label="UMT checkpoint", hint="train one with `musebench train umt`")
 
 
 class UMTTranslator(TranslationModel):
@@ -98,10 +95,8 @@ class UMTTranslator(TranslationModel):
                               f"({warmup_seconds})")
         if max_batch < 1 or threads < 1:
             raise ConfigError("model umt: max_batch and threads must be >= 1")
-        from ...training.umt import read_checkpoint_config
-
-        self.checkpoint = Path(checkpoint).expanduser() if checkpoint else shipped_checkpoint()
-        self.config, self._weights_path, _ = read_checkpoint_config(self.checkpoint)
+        self.checkpoint = checkpoint_path(checkpoint, shipped=SHIPPED)
+        self.config, self.files = CHECKPOINT.read_config(self.checkpoint)
         network = self.config.get("network") or {}
         self.domains: tuple[str, ...] = tuple(network.get("domains") or ())
         self.sample_rate = int(network["sample_rate"])  # the harness resamples the source to this rate
@@ -115,7 +110,7 @@ class UMTTranslator(TranslationModel):
 
     # -- provenance -------------------------------------------------------------------------
     def weights_files(self) -> list[Path]:
-        return [self._weights_path]
+        return self.files.weights_files()
 
     def info(self) -> dict[str, Any]:
         out = super().info()
@@ -134,10 +129,9 @@ class UMTTranslator(TranslationModel):
     def load(self) -> None:
         import torch
 
-        from ...training.umt import load_checkpoint
         from .umt_networks import UMT, UMTConfig
 
-        arrays, config, path = load_checkpoint(self.checkpoint)
+        arrays, config, path = CHECKPOINT.load(self.checkpoint)
         try:
             net = UMT(UMTConfig.from_dict(config["network"]))
             net.load_state_dict({k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in arrays.items()})

@@ -173,10 +173,10 @@ def init_from(net, vocab, path) -> int:
     output rows of shared events are copied row by row (:func:`token_map`). Returns tensors touched."""
     import torch
 
-    from ...models.transcription.seq2seq import checkpoint as ckpt
+    from ...models.transcription.seq2seq.checkpoint import CHECKPOINT
     from ...models.transcription.seq2seq.vocabulary import Vocabulary
 
-    arrays, meta, _ = ckpt.load(path)
+    arrays, meta, _ = CHECKPOINT.load(path)
     source = Vocabulary.from_dict(meta["vocabulary"])
     mapping = token_map(source, vocab)
     own = net.state_dict()
@@ -260,7 +260,8 @@ def _train(config: Seq2SeqTrainConfig, *, out: Path, progress: bool, say: Callab
     import torch
     from tqdm.auto import tqdm
 
-    from ...models.transcription.seq2seq import checkpoint as ckpt
+    from ...models.checkpoints import resolve
+    from ...models.transcription.seq2seq.checkpoint import CHECKPOINT
     from ...models.transcription.seq2seq.network import Seq2SeqNet
     from .data import PieceSource, check_disjoint, validation_pieces
 
@@ -331,7 +332,7 @@ def _train(config: Seq2SeqTrainConfig, *, out: Path, progress: bool, say: Callab
                              "pieces_rendered": pool.next_index, "audio_hours_rendered": round(pool.seconds / 3600, 3),
                              "rejected_pieces": source.rejected, "data": data_desc,
                              "validation": validations, "best": best, "loss_curve": history}}
-        return ckpt.save(path_stem, state=net.state_dict(), config=meta)
+        return CHECKPOINT.save(path_stem, arrays=net.state_dict(), config=meta)
 
     def save_resume() -> None:
         tmp = resume_path.with_name(resume_path.name + ".tmp")
@@ -399,6 +400,6 @@ def _train(config: Seq2SeqTrainConfig, *, out: Path, progress: bool, say: Callab
     bar.close()
     if not validations or validations[-1]["step"] != step:
         run_validation()
-    weights, cfg = ckpt.resolve(stem)
+    weights, cfg = resolve(stem)
     return TrainResult(weights_path=weights, config_path=cfg, steps=step, seconds=elapsed, best=best,
                        n_parameters=n_params)

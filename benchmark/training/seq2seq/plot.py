@@ -23,7 +23,7 @@ def plot(checkpoints: list[str], out: str) -> Path:
     import matplotlib.pyplot as plt
 
     from ...io_utils import read_json
-    from ...models.transcription.seq2seq.checkpoint import resolve
+    from ...models.checkpoints import resolve
 
     fig, (ax_loss, ax_f1) = plt.subplots(1, 2, figsize=(11, 4))
     for path in checkpoints:

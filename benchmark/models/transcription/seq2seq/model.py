@@ -16,6 +16,7 @@ import numpy as np
 from ....errors import ConfigError
 from ....types import Notes
 from ...base import Context, TranscriptionModel
+from ...checkpoints import CheckpointFiles, checkpoint_path
 
 KIND_OF_MODEL = {"mt3": "mt3", "seq2seq-piano": "piano"}
 
@@ -53,26 +54,25 @@ class Seq2SeqTranscriber(TranscriptionModel):
         if num_threads is not None and (isinstance(num_threads, bool) or not isinstance(num_threads, int)
                                         or num_threads < 1):
             raise ConfigError(f"{self.name}: num_threads must be an integer >= 1, not {num_threads!r}")
-        from .checkpoint import resolve, shipped_checkpoint
-
-        self.checkpoint = Path(checkpoint).expanduser() if checkpoint else shipped_checkpoint(self.name)
-        self.weights_path, self.config_path = resolve(self.checkpoint)
+        self.checkpoint = checkpoint_path(checkpoint, shipped=f"{self.name}-tiny")
+        self.files = CheckpointFiles.of(self.checkpoint)
+        self.weights_path, self.config_path = self.files.weights, self.files.config
         self.batch_size, self.max_tokens, self.num_threads = batch_size, max_tokens, num_threads
         self._net: Any = None
         self._vocab: Any = None
         self.checkpoint_config: dict[str, Any] = {}
 
     def weights_files(self) -> list[Path]:
-        return [self.weights_path]
+        return self.files.weights_files()
 
     def load(self) -> None:
         import torch
 
-        from .checkpoint import build_net, load
+        from .checkpoint import CHECKPOINT, build_net
 
         if self.num_threads:
             torch.set_num_threads(int(self.num_threads))
-        arrays, config, _ = load(self.checkpoint)
+        arrays, config, _ = CHECKPOINT.load(self.checkpoint)
         kind = config.get("vocabulary", {}).get("kind")
         if kind != KIND_OF_MODEL[self.name]:
             raise ConfigError(f"{self.config_path}: a {kind!r} checkpoint, but {self.name} needs a "
