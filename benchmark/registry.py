@@ -81,6 +81,8 @@ class Registry(Generic[T]):
         if self._entry_points_loaded:
             return
         self._entry_points_loaded = True
+        if self.entry_point_group is None:
+            return
         for ep in metadata.entry_points(group=self.entry_point_group):
             if ep.name not in self._entries:
                 self._entries[ep.name] = ep.value
@@ -97,7 +99,7 @@ class Registry(Generic[T]):
         if isinstance(target, str):
             target = import_target(target)
             self._entries[name] = target
-        return target  # type: ignore[return-value]
+        return target
 
     def names(self) -> list[str]:
         self._load_entry_points()

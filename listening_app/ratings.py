@@ -23,7 +23,7 @@ from typing import Any
 from collections.abc import Mapping
 
 import numpy as np
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, update, insert as sa_insert
 
 from musebench.errors import BadInputError, ConfigError, MissingDataError
 
@@ -107,7 +107,7 @@ class TrialView:
         return ids + ([self.other_id] if self.other_id else [])
 
 
-def _study_view(row: Study) -> StudyView:
+def _study_view(row: Any) -> StudyView:  # a Study row (select of its table)
     return StudyView(id=row.id, name=row.name, public_id=row.public_id, title=row.title, family=row.family,
                      status=row.status, config=json.loads(row.config_json))
 
@@ -229,7 +229,7 @@ def _assign(conn, study: StudyView, rows, token: str, external_id: str | None) -
     if chosen_trials:
         conn.execute(update(Trial).where(Trial.id.in_(chosen_trials)).values(assigned_count=Trial.assigned_count + 1))
     code = study.config.get("completion_code") or f"MB-{secrets.token_hex(5).upper()}"
-    rid = conn.execute(Rater.__table__.insert().values(
+    rid = conn.execute(sa_insert(Rater).values(
         study_id=study.id, token=token, external_id=external_id, stage="consent",
         assignment_json=json.dumps(assignment), completion_code=code, created_at=utcnow())).inserted_primary_key[0]
     return int(rid), assignment, code
@@ -325,6 +325,7 @@ def show(store: Store, rater: RaterView, what: str, stimulus_ids=()) -> datetime
         if grants:
             _insert_ignore(conn, AudioGrant, grants, ["name"], returning=False)
         shown = conn.execute(select(View.shown_at).where(View.rater_id == rater.id, View.what == what)).scalar()
+    assert shown is not None  # inserted above (or kept from the first showing)
     return _aware(shown)
 
 
@@ -518,10 +519,9 @@ def submit_page(store: Store, *, token: str, answers: Mapping[str, int], respons
 
 
 def _insert_ignore(conn, table, rows: list[dict[str, Any]], keys: list[str], *, returning: bool = True) -> int:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     stmt = insert(table).values(rows).on_conflict_do_nothing(index_elements=keys)
     if not returning:
         conn.execute(stmt)

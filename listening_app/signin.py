@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import select, insert as sa_insert
 
 from .store import SignIn, Store, utcnow
 
@@ -44,7 +44,7 @@ def locked_for(store: Store, *, now: datetime | None = None) -> float:
 
 def record(store: Store, *, ok: bool, at: datetime | None = None) -> None:
     with store.write() as conn:
-        conn.execute(SignIn.__table__.insert().values(at=at or utcnow(), ok=int(bool(ok))))
+        conn.execute(sa_insert(SignIn).values(at=at or utcnow(), ok=int(bool(ok))))
 
 
 def lock_message(seconds: float) -> str:

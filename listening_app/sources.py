@@ -90,7 +90,9 @@ def entries_from_manifest(folder: str | Path, manifest: str | Path | None = None
                 raise MissingDataError(f"{manifest}: row {n}: {col} file {p} not found")
             return p
 
-        entries.append(Entry(item=row["item"], condition=row["condition"], path=path_of("file"), kind=kind,
+        clip = path_of("file")
+        assert clip is not None  # a required column (checked above)
+        entries.append(Entry(item=row["item"], condition=row["condition"], path=clip, kind=kind,
                              source=path_of("source"), reference=path_of("reference")))
     return entries
 

@@ -161,7 +161,7 @@ class StudyConfig:
 
     @property
     def n_checks(self) -> int:
-        return int(self.n_gold) + int(self.n_traps) + (1 if self.training else 0)
+        return (self.n_gold or 0) + (self.n_traps or 0) + (1 if self.training else 0)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -316,7 +316,8 @@ def build_study(entries: Sequence[Entry], config: StudyConfig) -> BuiltStudy:
 
     cache: dict[Any, np.ndarray] = {}
 
-    def load(ref: AudioRef) -> np.ndarray:
+    def load(ref: AudioRef | None) -> np.ndarray:
+        assert ref is not None, "a clip the study's checks said exists"
         key = ref if not callable(ref) else id(ref)
         if key not in cache:
             cache[key] = load_clip(ref, sample_rate=sr, max_seconds=cut)
@@ -385,7 +386,7 @@ def build_study(entries: Sequence[Entry], config: StudyConfig) -> BuiltStudy:
         return load(references[i]) if has_ref else some_clip(i)
 
     # gold items: a clean clip (expected 4-5) and strongly degraded clips (expected 1-2); A/B: clean vs degraded
-    for g in range(config.n_gold):
+    for g in range(config.n_gold or 0):
         i = check_item(g)
         if proto == "ab":
             good = add_stim(i, "gold", None, clean(i), gold="clean")
@@ -404,8 +405,8 @@ def build_study(entries: Sequence[Entry], config: StudyConfig) -> BuiltStudy:
             expected = {q: [1, 2]}
         trials.append(BuiltTrial(new_id(), s.id, beside.get(i), "gold", config.questions, expected))
     # trap items: a clip that ends with 1-5 beeps, as long as the clip it is made from; every answer = the count
-    for t in range(config.n_traps):
-        i = check_item(config.n_gold + t)
+    for t in range(config.n_traps or 0):
+        i = check_item((config.n_gold or 0) + t)
         k = int(rng.integers(1, 6))
         s = add_stim(i, "trap", None, sx.with_beeps(some_clip(i), sample_rate=sr, count=k), beeps=k)
         trials.append(BuiltTrial(new_id(), s.id, beside.get(i), "trap", config.questions,
@@ -487,7 +488,7 @@ def save_study(store, built: BuiltStudy, *, replace: bool = False) -> int:
     ``replace`` deletes an existing study of the same name first, but only if no rater has
     started it.
     """
-    from sqlalchemy import delete, func, select
+    from sqlalchemy import delete, func, select, insert as sa_insert
 
     from .store import Condition, Rater, Stimulus, Study, Trial, utcnow
 
@@ -506,20 +507,20 @@ def save_study(store, built: BuiltStudy, *, replace: bool = False) -> int:
             conn.execute(delete(Study).where(Study.id == old))
         config_json = json.dumps({**cfg.to_json(), "target_lufs_used": built.target_lufs, "items": built.items,
                                   "check_items": built.check_items})
-        study_id = conn.execute(Study.__table__.insert().values(
+        study_id = conn.execute(sa_insert(Study).values(
             name=cfg.name, public_id=built.public_id, title=cfg.title, family=cfg.family, config_json=config_json,
             status="open", created_at=utcnow())).inserted_primary_key[0]
         cond_ids = {}
         for c in built.conditions:
-            cond_ids[c["name"]] = conn.execute(Condition.__table__.insert().values(
+            cond_ids[c["name"]] = conn.execute(sa_insert(Condition).values(
                 study_id=study_id, name=c["name"], kind=c["kind"], run_dir=c["run_dir"],
                 info_json=json.dumps(c["info"]))).inserted_primary_key[0]
-        conn.execute(Stimulus.__table__.insert(), [dict(
+        conn.execute(sa_insert(Stimulus), [dict(
             id=s.id, study_id=study_id, condition_id=cond_ids.get(s.condition) if s.condition else None,
             item=s.item, role=s.role, audio=s.wav, sha256=s.sha256, sample_rate=cfg.sample_rate,
             duration_s=s.duration_s, loudness_lufs=s.loudness_lufs, gain_db=s.gain_db, peak_dbfs=s.peak_dbfs,
             info_json=json.dumps(s.info)) for s in built.stimuli])
-        conn.execute(Trial.__table__.insert(), [dict(
+        conn.execute(sa_insert(Trial), [dict(
             id=t.id, study_id=study_id, stimulus_id=t.stimulus_id, source_id=t.source_id, kind=t.kind,
             questions=",".join(t.questions), expected_json=json.dumps(t.expected) if t.expected else None,
             caption=t.caption, position=t.position, assigned_count=0, other_id=t.other_id, page=t.page)

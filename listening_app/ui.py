@@ -162,8 +162,9 @@ def audio_http() -> bool:
     return os.environ.get(AUDIO_HTTP_ENV) == "1"
 
 
-def clip_sources(rater: RaterView | None, stimulus_id: str) -> dict[str, str]:
+def clip_sources(rater: RaterView | None, stimulus_id: str | None) -> dict[str, str]:
     """Where the browser fetches a clip: ``{"flac": url, "wav": url}`` or ``{"wav": data URL}``."""
+    assert stimulus_id is not None, "a trial of this protocol always names this clip"
     if rater is not None and audio_http():
         from .ratings import audio_name
 

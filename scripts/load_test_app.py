@@ -41,8 +41,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 SERVER = ROOT / "listening_app" / "server.py"
 _ID = re.compile(rb"\$\$ID-[0-9a-f]{32}-[A-Za-z0-9_-]+")
 _AUDIO = re.compile(rb"audio/[0-9a-f]{32}\.flac")
@@ -338,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.backend in ("sqlite", "both"):
             rows += measure(f"sqlite:///{tmp}/load.db", "sqlite", args.raters, args, tmp)
         if args.backend in ("postgres", "both"):
-            from pg import postgres_server
+            from musebench.testing.postgres import postgres_server
 
             with postgres_server(durable=True) as url:
                 rows += measure(url, "postgresql", args.raters, args, tmp)

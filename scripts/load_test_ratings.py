@@ -6,7 +6,7 @@ assignment), then for every trial fetch the rater, find the next trial and submi
 (one transaction per submit), double-submitting every fifth trial to exercise idempotency. All
 raters start together (a barrier). Reports p50/p95/p99 latency of a submit and of a whole step
 (fetch + next trial + submit), ratings per second, and checks that nothing was lost or
-duplicated. PostgreSQL is a throwaway server on a loopback port (tests/pg.py) unless --pg-url.
+duplicated. PostgreSQL is a throwaway server on a loopback port (musebench.testing.postgres) unless --pg-url.
 
 Usage: python scripts/load_test_ratings.py [--raters 50] [--backend sqlite|postgres|both]
 """
@@ -22,8 +22,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
 
 def build(store, folder: Path, *, items: int, conditions: int):
@@ -153,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
                                    conditions=args.conditions, timeout_s=args.timeout,
                                think_ms=args.think_ms))
             else:
-                from pg import postgres_server
+                from musebench.testing.postgres import postgres_server
 
                 with postgres_server(durable=True) as url:
                     results.append(run(url, raters=args.raters, folder=folder, items=args.items,

@@ -15,50 +15,16 @@ import argparse
 import sys
 from pathlib import Path
 
+from musebench.committed import CI_GATE, LEADERBOARD
+from musebench.gate import save_baseline
+from musebench.io_utils import atomic_write_text
+from musebench.leaderboard import build_board
+from musebench.report import render
+from musebench.results import load_run
+from musebench.runner import RunOptions, run_task
+from musebench.tasks import get_task
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from musebench.gate import save_baseline  # noqa: E402
-from musebench.io_utils import atomic_write_text  # noqa: E402
-from musebench.leaderboard import build_board, render  # noqa: E402
-from musebench.results import load_run  # noqa: E402
-from musebench.tasks import get_task  # noqa: E402
-from musebench.runner import RunOptions, run_task  # noqa: E402
-
-#: (task, model, params) on the committed leaderboard
-LEADERBOARD = [
-    ("synth-piano", "oracle", {}), ("synth-piano", "noisy-oracle", {}),
-    ("synth-piano", "basic-pitch", {}), ("synth-piano", "transkun", {}),
-    ("synth-ensemble", "oracle", {}), ("synth-ensemble", "noisy-oracle", {}),
-    ("synth-ensemble", "basic-pitch", {}),
-    # the MT3-style seq2seq transcribers, shipped tiny checkpoints (docs/models/seq2seq.md); transkun beside mt3
-    ("synth-piano", "seq2seq-piano", {}), ("synth-ensemble", "mt3", {}), ("synth-ensemble", "transkun", {}),
-    ("synth-piano-to-violin", "identity", {}), ("synth-piano-to-violin", "resynth", {}),
-    ("synth-piano-to-violin", "oracle-resynth", {}),
-    ("synth-strings-to-piano", "identity", {}), ("synth-strings-to-piano", "resynth", {}),
-    ("synth-strings-to-piano", "oracle-resynth", {}),
-    ("synth-piano-to-flute", "identity", {}), ("synth-piano-to-flute", "resynth", {}),
-    ("synth-piano-to-flute", "oracle-resynth", {}),
-    ("synth-unseen-clarinet-to-piano", "identity", {}), ("synth-unseen-clarinet-to-piano", "resynth", {}),
-    ("synth-unseen-clarinet-to-piano", "oracle-resynth", {}),
-    # the Universal Music Translation Network, shipped umt-tiny checkpoint (docs/models/umt.md)
-    ("synth-piano-to-violin", "umt", {}), ("synth-piano-to-flute", "umt", {}),
-    ("synth-strings-to-piano", "umt", {}), ("synth-unseen-clarinet-to-piano", "umt", {}),
-    ("synth-continuation", "noise", {}), ("synth-continuation", "copy-train", {}),
-    ("synth-continuation", "lstm", {}), ("synth-continuation", "stacked-lstm", {}),
-    ("synth-continuation", "bilinear-lstm", {}), ("synth-continuation", "fc-lstm", {}),
-    ("synth-continuation", "conv-lstm", {}), ("synth-continuation", "oracle", {}),
-    ("synth-unconditional", "noise", {}), ("synth-unconditional", "copy-train", {}),
-    ("synth-unconditional", "lstm", {}), ("synth-unconditional", "oracle", {}),
-]
-#: the project's own CI gate: (task, model, params, limit); deterministic models, small and fast
-CI_GATE = [
-    ("synth-piano", "noisy-oracle", {}, None),
-    ("synth-piano", "basic-pitch", {}, None),
-    ("synth-ensemble", "noisy-oracle", {}, None),
-    ("synth-ensemble", "basic-pitch", {}, 4),
-]
-
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -8,17 +8,15 @@ task version where scoring changed, and say why in the commit.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-from update_leaderboard import CI_GATE  # noqa: E402
+from musebench.committed import CI_GATE
+from musebench.gate import check
+from musebench.runner import RunOptions, run_task
 
-from musebench.gate import check  # noqa: E402
-from musebench.runner import RunOptions, run_task  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 BASELINES = ROOT / "results" / "baselines"
 

@@ -336,8 +336,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     status = "ok" if report.ok else f"FAILED ({len(report.missing)} missing, {len(report.changed)} changed)"
     print(f"{ds.name}: {report.checked} files checked under {report.root}: {status}"
           + (f", {len(report.extra)} extra" if report.extra else ""))
-    params = ",".join(f"{k}={v}" for k, v in sorted(ds.params.items()))
-    label = f"{ds.name}[{params}]" if params else ds.name
+    shown = ",".join(f"{k}={v}" for k, v in sorted(ds.params.items()))
+    label = f"{ds.name}[{shown}]" if shown else ds.name
     for split in ([args.split] if args.split else ds.splits):
         try:
             fingerprint = ds.fingerprint(split)

@@ -184,7 +184,7 @@ def cmd_create(args) -> int:
     import pandas as pd
 
     atomic_write_text(log_path, pd.DataFrame(log).to_csv(index=False))
-    kinds = {}
+    kinds: dict[str, int] = {}
     for t in built.trials:
         kinds[t.kind] = kinds.get(t.kind, 0) + 1
     gains = [r["gain_db"] for r in log]

@@ -53,7 +53,7 @@ if len(cov):
 
 new_status = st.radio("Status", ["open", "closed"], index=0 if study.status == "open" else 1, horizontal=True,
                       key="admin_status")
-if new_status != study.status:
+if new_status is not None and new_status != study.status:
     R.set_study_status(store, name, new_status)
     st.rerun()
 

@@ -100,7 +100,7 @@ def headphones(rater: R.RaterView) -> None:
             st.warning("Please choose one of the three tones in every check.")
             st.stop()
         try:
-            R.record_headphone_check(store, rater, [int(a) for a in answers])
+            R.record_headphone_check(store, rater, [int(a) for a in answers if a is not None])  # all set (checked above)
         except R.RefusedError as exc:
             refused(exc)
             st.stop()
@@ -126,7 +126,7 @@ def _submit(token: str, trial_id: str, questions: tuple[str, ...], view_key: str
         return
     shown = st.session_state.get(f"shown-{view_key}", time.monotonic())
     try:
-        R.submit_ratings(store, token=token, trial_id=trial_id, answers={q: int(v) for q, v in answers.items()},
+        R.submit_ratings(store, token=token, trial_id=trial_id, answers={q: int(v) for q, v in answers.items() if v is not None},
                          response_ms=int((time.monotonic() - shown) * 1000),
                          listen_fraction=st.session_state.get(f"_listened-{trial_id}"))
     except R.RefusedError as exc:
@@ -144,11 +144,32 @@ def _submit_page(token: str, members: tuple[tuple[str, str], ...], view_key: str
         st.session_state["_refused"] = str(exc) if isinstance(exc, R.RefusedError) else "Please rate every clip."
 
 
+def page_body(view: str):
+    """The container that holds one view's elements (consent, the checks, one trial, the end).
+
+    Streamlit replaces a page's elements position by position as the script reruns, and drops the
+    ones it did not reach only when the run ends. When the rater moves on to another view, the
+    previous view's players would stay attached meanwhile, beside the new ones (a rater could play
+    the last trial's clip; a test locating the page's players raced with them). So the first run
+    of a view starts from a fresh block: a placeholder replaced by a container at position 0
+    discards the old block's children at once. Reruns within a view reuse the container, so its
+    players are updated in place, not remounted.
+    """
+    fresh = st.session_state.get("_view") != view
+    st.session_state["_view"] = view
+    return st.empty().container() if fresh else st.container()
+
+
 def trials(rater: R.RaterView) -> None:
     trial = R.next_trial(store, rater)
     if trial is None:
         R.set_stage(store, rater.token, "done")
         st.rerun()
+    with page_body(f"trial-{trial.view_key}"):
+        _trial(rater, trial)
+
+
+def _trial(rater: R.RaterView, trial: R.TrialView) -> None:
     st.session_state["current_trial"] = trial.id
     refusal = st.session_state.pop("_refused", None)
     if refusal:
@@ -249,10 +270,13 @@ if rater is None:
         st.title(study.title)
         st.warning("This study is closed.")
         st.stop()
-    consent(study)
+    with page_body("consent"):
+        consent(study)
 elif rater.stage == "headphones":
-    headphones(rater)
+    with page_body("headphones"):
+        headphones(rater)
 elif rater.stage in ("consent", "trials"):
     trials(rater)
 else:
-    done(rater)
+    with page_body("done"):
+        done(rater)

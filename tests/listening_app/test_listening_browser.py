@@ -83,8 +83,7 @@ def server(tmp_path):
 def play_all(page, keys) -> None:
     """Play the players ``keys`` to their end, in real time (the server times the listening itself).
 
-    Each player is found by its key (``data-clip``), not by position: while Streamlit reruns, the
-    previous page's players can still be attached, and a positional locator can race with them.
+    Each player is found by its key (``data-clip``), not by position.
     """
     for key in keys:  # Playwright's locators reach into the components' shadow roots
         page.locator(f'audio[data-clip="{key}"]').evaluate(
@@ -135,6 +134,10 @@ def test_rater_completes_a_study_in_chromium(server, tmp_path):
             expect(good).to_be_disabled()  # rating is enabled only after the clip was played
             sources.append(page.content())
             tid = R.next_trial(store, R.get_rater(store, token)).id
+            # the moment this trial's players are attached, the previous view's are gone (rate.page_body)
+            page.locator(f'audio[data-clip="stim-{tid}"]').wait_for(state="attached", timeout=20000)
+            assert page.locator("audio").evaluate_all("els => els.map(e => e.dataset.clip)") == [
+                f"src-{tid}", f"stim-{tid}"]
             play_all(page, [f"src-{tid}", f"stim-{tid}"])
             expect(good).to_be_enabled(timeout=20000)
             if k == 0:

@@ -16,7 +16,7 @@ from musebench.listening_app import ratings as R
 from musebench.listening_app.store import SCHEMA_VERSION, Base, Rating, Store, Trial
 from musebench.listening_app.study import StudyConfig, build_study, entries_from_manifest, save_study
 from musebench.listening_app.synthetic import make_study_folder
-from pg import fresh_database, pg_bin, postgres_server
+from musebench.testing.postgres import fresh_database, pg_bin, postgres_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -159,7 +159,7 @@ def test_kill_9_after_submit_loses_nothing(tmp_path, built):
     save_study(s, built)
     r = R.start_rater(s, public_id=built.public_id)
     t = R.next_trial(s, r)
-    code = (f"import os, sys; sys.path.insert(0, {str(ROOT)!r})\n"
+    code = ("import os\n"
             "from musebench.listening_app.store import Store; from musebench.listening_app import ratings as R\n"
             f"s = Store({url!r}); R.submit_ratings(s, token={r.token!r}, trial_id={t.id!r}, "
             "answers={'quality': 2, 'similarity': 5}); print('stored', flush=True); os.kill(os.getpid(), 9)")
