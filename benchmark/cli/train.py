@@ -71,7 +71,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     if args.model == "umt":
-        from ..training.umt import main_cli
+        from ..training.umt.command import main_cli
 
         return main_cli(args)
     if args.model in SEQ2SEQ:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, UnknownNameError
+from .settings import TrainSettings, setting
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(TrainSettings):
     """Settings of one training run (all recorded in the checkpoint's JSON).
 
     Attributes
@@ -48,42 +49,32 @@ class TrainConfig:
     """
 
     model: str
-    epochs: int = 150
-    batch_size: int = 16
-    seq_frames: int = 96
-    hidden_size: int = 128
-    learning_rate: float = 1e-3
-    grad_clip: float = 1.0
-    input_noise: float = 0.05
-    free_run_frames: int = 16
-    conv_kernel: int = 4
+    epochs: int = setting(150, min=1)
+    batch_size: int = setting(16, min=1)
+    seq_frames: int = setting(96, min=1)
+    hidden_size: int = setting(128, min=1)
+    learning_rate: float = setting(1e-3, above=0)
+    grad_clip: float = setting(1.0, above=0)
+    input_noise: float = setting(0.05, min=0)
+    free_run_frames: int = setting(16, min=0)
+    conv_kernel: int = setting(4, min=1)
     seed: int = 0
     device: str = "auto"
-    threads: int = 1
+    threads: int = setting(1, min=1)
     dataset: str = "synth"
     variant: str = "piano"
     split: str = "train"
     validation_split: str | None = "validation"
-    max_steps: int | None = None
-    dtype: str = "float16"
+    max_steps: int | None = setting(None, min=1)
+    dtype: str = setting("float16", choices=("float16", "float32"))
     extra: dict[str, Any] = field(default_factory=dict)
 
     def check(self) -> None:
+        """Check every setting (:mod:`musebench.training.settings`); raises a one-line ConfigError."""
         from ..models.generation.lstm import ARCHITECTURE_MODELS
 
         if self.model not in ARCHITECTURE_MODELS:
-            from ..errors import UnknownNameError
-
             raise UnknownNameError("trainable generation model", self.model, ARCHITECTURE_MODELS)
-        for name in ("epochs", "batch_size", "seq_frames", "hidden_size", "conv_kernel", "threads"):
-            if int(getattr(self, name)) < 1:
-                raise ConfigError(f"train {self.model}: {name} must be >= 1, not {getattr(self, name)}")
-        if self.learning_rate <= 0 or self.grad_clip <= 0 or self.input_noise < 0:
-            raise ConfigError(f"train {self.model}: learning_rate and grad_clip must be > 0, input_noise >= 0")
-        if not 0 <= self.free_run_frames < self.seq_frames:
-            raise ConfigError(f"train {self.model}: free_run_frames must be in [0, seq_frames), "
-                              f"not {self.free_run_frames}")
-        if self.max_steps is not None and self.max_steps < 1:
-            raise ConfigError(f"train {self.model}: max_steps must be >= 1, not {self.max_steps}")
-        if self.dtype not in ("float16", "float32"):
-            raise ConfigError(f"train {self.model}: dtype must be float16 or float32, not {self.dtype!r}")
+        self.check_settings()
+        if not self.free_run_frames < self.seq_frames:
+            raise ConfigError(f"{self.where}: free_run_frames must be in [0, seq_frames), not {self.free_run_frames}")

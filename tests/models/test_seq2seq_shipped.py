@@ -26,7 +26,7 @@ def transcribe_case(name: str, variant: str, split: str, index: int) -> dict:
 
     built = synth.build_item(variant, split, index)
     audio, sr = sf.read(io.BytesIO(built.wav), dtype="float32")
-    ref = synth._notes_from_midi_bytes(built.midi)
+    ref = synth.notes_from_midi_bytes(built.midi)
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:

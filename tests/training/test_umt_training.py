@@ -11,13 +11,15 @@ torch = pytest.importorskip("torch")
 from musebench.errors import BadInputError, ConfigError  # noqa: E402
 from musebench.models.translation import umt_networks as un  # noqa: E402
 from musebench.models.translation.umt import CHECKPOINT  # noqa: E402
-from musebench.training import umt as tu  # noqa: E402
+from musebench.training.umt import UMTTrainConfig  # noqa: E402
+from musebench.training.umt.data import draw_batch, training_pieces  # noqa: E402
+from musebench.training.umt.loop import train  # noqa: E402
 
 
 def test_train_pieces_never_share_a_seed_or_score_with_held_out_pieces():
     from musebench.datasets import synth
 
-    pieces = tu.training_pieces(32)
+    pieces = training_pieces(32)
     assert [p["id"] for p in pieces][:2] == ["piano-train-000", "piano-train-001"]
     held = {synth.item_seed("piano", s, i) for s in ("validation", "test") for i in range(synth.SPLIT_SIZES[s])}
     assert len(held) == 14 and not held & {p["seed"] for p in pieces}
@@ -30,7 +32,7 @@ def test_a_train_piece_equal_to_a_test_piece_is_refused(monkeypatch):
     real = synth.item_seed
     monkeypatch.setattr(synth, "item_seed", lambda v, s, i: real(v, "test", 0) if (s, i) == ("train", 1) else real(v, s, i))
     with pytest.raises(BadInputError, match="piano-train-001 has the seed of held-out piece piano-test-000"):
-        tu.training_pieces(3)
+        training_pieces(3)
 
 
 @pytest.mark.parametrize("kw, message", [
@@ -43,7 +45,7 @@ def test_a_train_piece_equal_to_a_test_piece_is_refused(monkeypatch):
 ])
 def test_bad_settings_are_one_line_errors(kw, message):
     with pytest.raises(ConfigError, match=message) as info:
-        tu.UMTTrainConfig(**kw).check()
+        UMTTrainConfig(**kw).check()
     assert "\n" not in str(info.value)
 
 
@@ -53,16 +55,16 @@ def test_augmentation_splices_one_part_of_a_quarter_to_half_second():
     shifted = {"a": [np.full((2, n), 11, np.uint8)], "b": [np.full((2, n), 21, np.uint8)]}
     rng = np.random.default_rng(0)
     for _ in range(20):
-        x, xa, labels = tu.draw_batch(clean, shifted, ["a", "b"], rng=rng, per_domain=2, length=1000, augment=True,
-                                      aug_min=250, aug_max=500)
+        x, xa, labels = draw_batch(clean, shifted, ["a", "b"], rng=rng, per_domain=2, length=1000, augment=True,
+                                   aug_min=250, aug_max=500)
         assert labels.tolist() == [0, 0, 1, 1]
         assert (x[:2] == 10).all() and (x[2:] == 20).all()
         for row in range(4):
             changed = np.nonzero(xa[row] != x[row])[0]
             assert 250 <= len(changed) <= 500 and changed[-1] - changed[0] == len(changed) - 1
             assert (xa[row, changed] == x[row, 0] + 1).all()
-    x, xa, _ = tu.draw_batch(clean, shifted, ["a", "b"], rng=rng, per_domain=1, length=1000, augment=False,
-                             aug_min=250, aug_max=500)
+    x, xa, _ = draw_batch(clean, shifted, ["a", "b"], rng=rng, per_domain=1, length=1000, augment=False,
+                          aug_min=250, aug_max=500)
     assert (x == xa).all()
 
 
@@ -75,12 +77,12 @@ def _net(domains):
 def test_training_is_seeded_resumable_and_records_provenance(tmp_path):
     cfg = dict(domains=["piano", "violin"], pieces=1, augment=False, batch_per_domain=1, segment_seconds=0.25,
                aug_min_seconds=0.1, aug_max_seconds=0.2, checkpoint_every=2)
-    straight = tu.train(tu.UMTTrainConfig(steps=3, **cfg), output=tmp_path / "a", progress=False,
-                        network=_net(cfg["domains"]))
-    tu.train(tu.UMTTrainConfig(steps=2, **cfg), output=tmp_path / "b", progress=False, network=_net(cfg["domains"]))
+    straight = train(UMTTrainConfig(steps=3, **cfg), output=tmp_path / "a", progress=False,
+                     network=_net(cfg["domains"]))
+    train(UMTTrainConfig(steps=2, **cfg), output=tmp_path / "b", progress=False, network=_net(cfg["domains"]))
     messages = []
-    resumed = tu.train(tu.UMTTrainConfig(steps=3, **cfg), output=tmp_path / "b", progress=False,
-                       network=_net(cfg["domains"]), log=messages.append)
+    resumed = train(UMTTrainConfig(steps=3, **cfg), output=tmp_path / "b", progress=False,
+                    network=_net(cfg["domains"]), log=messages.append)
     assert any("resuming" in m and "at step 2" in m for m in messages)
     a, _, _ = CHECKPOINT.load(straight.weights_path)
     b, config, _ = CHECKPOINT.load(resumed.weights_path)
@@ -93,7 +95,7 @@ def test_training_is_seeded_resumable_and_records_provenance(tmp_path):
     assert config["weights"]["dtype"] == "float16"
     assert config == json.loads(resumed.config_path.read_text())
     with pytest.raises(ConfigError, match="other settings .*lambda_confusion.*--restart"):
-        tu.train(tu.UMTTrainConfig(steps=4, lambda_confusion=0.5, **cfg), output=tmp_path / "b", progress=False,
+        train(UMTTrainConfig(steps=4, lambda_confusion=0.5, **cfg), output=tmp_path / "b", progress=False,
                  network=_net(cfg["domains"]))
 
 

@@ -7,9 +7,10 @@ stays fast); the training loop is :mod:`musebench.training.seq2seq.loop` and the
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from ...errors import ConfigError
+from ...errors import UnknownNameError
+from ..settings import TrainSettings, setting
 
 #: model name -> (synth variant, vocabulary kind)
 MODELS: dict[str, tuple[str, str]] = {"mt3": ("ensemble", "mt3"), "seq2seq-piano": ("piano", "piano")}
@@ -17,7 +18,7 @@ SIZES = ("tiny", "small")
 
 
 @dataclass
-class Seq2SeqTrainConfig:
+class Seq2SeqTrainConfig(TrainSettings):
     """Settings of one seq2seq training run (recorded in the checkpoint).
 
     Attributes
@@ -58,29 +59,31 @@ class Seq2SeqTrainConfig:
         Start from this checkpoint's weights where the shapes fit (e.g. mt3 from the piano model).
     """
 
+    EXTRA_KEYS: ClassVar[tuple[str, ...]] = ("network", "validation_max_tokens")
+
     model: str = "seq2seq-piano"
-    size: str = "tiny"
-    steps: int = 4000
-    batch_size: int = 32
-    learning_rate: float = 1.5e-3
-    warmup_steps: int = 200
-    final_lr_fraction: float = 0.05
-    weight_decay: float = 0.01
-    grad_clip: float = 1.0
-    label_smoothing: float = 0.0
-    segment_steps: int = 200
-    num_velocity_bins: int = 32
-    pool_pieces: int = 256
-    refresh_pieces: int = 1
-    extra_pieces: int = 200000
-    validate_every: int = 250
-    checkpoint_every: int = 50
-    validation_items: int = 6
-    gain_db: float = 6.0
-    max_minutes: float | None = None
-    precision: str = "bf16"
+    size: str = setting("tiny", choices=SIZES)
+    steps: int = setting(4000, min=1)
+    batch_size: int = setting(32, min=1)
+    learning_rate: float = setting(1.5e-3, above=0)
+    warmup_steps: int = setting(200, min=0)
+    final_lr_fraction: float = setting(0.05, min=0, max=1)
+    weight_decay: float = setting(0.01, min=0)
+    grad_clip: float = setting(1.0, above=0)
+    label_smoothing: float = setting(0.0, min=0, below=1)
+    segment_steps: int = setting(200, min=1)
+    num_velocity_bins: int = setting(32, min=1)
+    pool_pieces: int = setting(256, min=1)
+    refresh_pieces: int = setting(1, min=0)
+    extra_pieces: int = setting(200000, min=1)
+    validate_every: int = setting(250, min=1)
+    checkpoint_every: int = setting(50, min=1)
+    validation_items: int = setting(6, min=0)
+    gain_db: float = setting(6.0, min=0)
+    max_minutes: float | None = setting(None, min=0)
+    precision: str = setting("bf16", choices=("bf16", "fp32"))
     seed: int = 0
-    threads: int = 1
+    threads: int = setting(1, min=1)
     device: str = "auto"
     init_from: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -97,19 +100,8 @@ class Seq2SeqTrainConfig:
         return asdict(self)
 
     def check(self) -> None:
+        """Check every setting (:mod:`musebench.training.settings`); the keys of ``extra["network"]``
+        are checked against the network's config when it is built (:func:`.loop.make_net_config`)."""
         if self.model not in MODELS:
-            from ...errors import UnknownNameError
-
             raise UnknownNameError("seq2seq model", self.model, MODELS)
-        if self.size not in SIZES:
-            raise ConfigError(f"train {self.model}: size must be one of {', '.join(SIZES)}, not {self.size!r}")
-        for name in ("steps", "batch_size", "segment_steps", "num_velocity_bins", "pool_pieces", "validate_every",
-                     "checkpoint_every", "threads", "extra_pieces"):
-            if int(getattr(self, name)) < 1:
-                raise ConfigError(f"train {self.model}: {name} must be >= 1, not {getattr(self, name)}")
-        if self.learning_rate <= 0 or self.grad_clip <= 0 or not 0 <= self.label_smoothing < 1:
-            raise ConfigError(f"train {self.model}: learning_rate and grad_clip must be > 0, label_smoothing in [0, 1)")
-        if self.precision not in ("bf16", "fp32"):
-            raise ConfigError(f"train {self.model}: precision must be bf16 or fp32, not {self.precision!r}")
-        if self.refresh_pieces < 0 or self.validation_items < 0 or self.warmup_steps < 0:
-            raise ConfigError(f"train {self.model}: refresh_pieces, validation_items, warmup_steps must be >= 0")
+        self.check_settings()

@@ -110,7 +110,7 @@ def _midi_notes(notes: Notes) -> Notes:
     """The notes as the synth items store them (written to MIDI and read back)."""
     from ...midi import midi_bytes
 
-    return synth._notes_from_midi_bytes(midi_bytes(notes))
+    return synth.notes_from_midi_bytes(midi_bytes(notes))
 
 
 def validation_pieces(variant: str, n: int) -> list[Piece]:

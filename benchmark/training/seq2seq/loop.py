@@ -18,15 +18,19 @@ import math
 import os
 import platform
 import time
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 from collections.abc import Callable
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ...errors import ConfigError
+from ..settings import unknown_keys
 from . import Seq2SeqTrainConfig
+
+if TYPE_CHECKING:
+    from ...models.transcription.seq2seq.network import NetConfig
 
 PRIMARY = {"seq2seq-piano": "onset_f1", "mt3": "multi_instrument_f1"}
 REPORTED = ("onset_f1", "onset_offset_f1", "onset_velocity_f1", "frame_f1", "multi_instrument_f1",
@@ -64,10 +68,16 @@ def make_vocabulary(c: Seq2SeqTrainConfig):
     return piano_vocabulary(segment_steps=c.segment_steps, num_velocity_bins=c.num_velocity_bins)
 
 
-def make_net_config(c: Seq2SeqTrainConfig, vocab_size: int):
+def make_net_config(c: Seq2SeqTrainConfig, vocab_size: int) -> NetConfig:
+    """The network of ``c.size``, with what ``c.extra["network"]`` overrides (unknown keys refused)."""
     from ...models.transcription.seq2seq.network import SIZES, NetConfig
 
-    return NetConfig(vocab_size=vocab_size, **{**SIZES[c.size], **c.extra.get("network", {})})
+    overrides = c.extra.get("network", {})
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"{c.where}: extra network settings must be a mapping, not {overrides!r}")
+    unknown_keys(c.where, overrides, [f.name for f in fields(NetConfig) if f.name != "vocab_size"],
+                 what="network setting")
+    return NetConfig(vocab_size=vocab_size, **{**SIZES[c.size], **overrides})
 
 
 class Pool:
