@@ -30,27 +30,20 @@ import asyncio
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 
+from musebench.testing.app import AppDidNotStart, free_port, start_app
+
 ROOT = Path(__file__).resolve().parent.parent
-SERVER = ROOT / "listening_app" / "server.py"
 _ID = re.compile(rb"\$\$ID-[0-9a-f]{32}-[A-Za-z0-9_-]+")
 _AUDIO = re.compile(rb"audio/[0-9a-f]{32}\.flac")
 _QUERY_R = re.compile(rb"r=([A-Za-z0-9_-]{20,64})")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def build(url: str, folder: Path, *, name: str, items: int, conditions: int, clip_s: float, trials: int):
@@ -231,25 +224,11 @@ async def run_raters(n: int, *, ports: list[int], public_id: str, clip_s: float,
 
 
 def start_server(url: str, port: int, log: Path) -> subprocess.Popen:
-    env = dict(os.environ, MUSEBENCH_LISTENING_DB=url, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    env.pop("MUSEBENCH_ADMIN_SECRET", None)
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(SERVER), "--server.headless", "true",
-                             "--server.address", "127.0.0.1", "--server.port", str(port),
-                             "--browser.gatherUsageStats", "false", "--client.showErrorDetails", "none",
-                             "--server.fileWatcherType", "none"], env=env, stdout=log.open("w"),
-                            stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise SystemExit(f"load_test_app: the server did not start (log: {log})")
-        time.sleep(0.3)
+    try:
+        proc, _ = start_app(url, port=port, log=log.open("wb"))
+    except AppDidNotStart:
+        raise SystemExit(f"load_test_app: the server did not start (log: {log})") from None
+    return proc
 
 
 def check_db(url: str, name: str) -> tuple[int, int]:

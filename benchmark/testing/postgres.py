@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
+
+from .app import free_port
 from collections.abc import Iterator
 
 PG_BIN_DIRS = [Path(p) for p in (os.environ.get("MUSEBENCH_PG_BIN", ""), "/usr/lib/postgresql/17/bin",
@@ -27,12 +28,6 @@ def pg_bin() -> Path | None:
             return d
     found = shutil.which("pg_ctl")
     return Path(found).parent if found and (Path(found).parent / "initdb").is_file() else None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _as_user(cmd: list[str]) -> list[str]:

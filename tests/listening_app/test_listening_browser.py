@@ -3,13 +3,7 @@ Playwright; a rater completes a short study, the ratings are in the database, an
 browser received (page source, WebSocket frames, HTTP responses, URLs) contains a model name."""
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -19,22 +13,16 @@ from musebench.listening_app import ratings as R
 from musebench.listening_app.store import Rating, Store
 from musebench.listening_app.study import StudyConfig, build_study, entries_from_manifest, save_study
 from musebench.listening_app.synthetic import make_study_folder
+from musebench.testing.app import AppDidNotStart, running_app
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-APP = Path(__file__).resolve().parents[2] / "listening_app" / "server.py"  # pages + /audio/ over HTTP
 NAMES = ["SecretAlpha", "SecretBeta"]
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                  reason="Chromium not installed (apt-get install -y chromium chromium-driver)")]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -47,36 +35,12 @@ def server(tmp_path):
         training=False, headphone_trials=1, headphone_pass=1))
     store = Store(url)
     save_study(store, built)
-    port = free_port()
-    env = dict(os.environ, MUSEBENCH_LISTENING_DB=url, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    env.pop("MUSEBENCH_ADMIN_SECRET", None)
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-                             "--server.address", "127.0.0.1", "--server.port", str(port),
-                             "--browser.gatherUsageStats", "false", "--client.showErrorDetails", "none",
-                             "--server.fileWatcherType", "none"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-            proc.kill()
-            pytest.fail(f"streamlit did not start: {out[-2000:]}")
-        time.sleep(0.2)
     try:
-        yield base, store, built
+        with running_app(url, cwd=tmp_path) as base:
+            yield base, store, built
+    except AppDidNotStart as exc:
+        pytest.fail(str(exc))
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
         store.dispose()
 
 

@@ -7,7 +7,6 @@ import io
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from musebench.listening_app import stimuli as sx
 from musebench.listening_app.store import Rating, Store, View
 from musebench.listening_app.study import StudyConfig, build_study, entries_from_manifest, save_study
 from musebench.listening_app.synthetic import make_study_folder
+from musebench.testing.app import free_port, wait_healthy
 
 APP = str(Path(__file__).resolve().parents[2] / "listening_app" / "app.py")
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -400,15 +400,9 @@ def test_clips_are_served_only_under_a_grant_lossless_and_cacheable(tmp_path, fo
 
 
 # --------------------------------------------------------------------------- stopping the app
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_musebench_app_stops_its_streamlit_child(tmp_path, sig):
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, MUSEBENCH_LISTENING_DB=f"sqlite:///{tmp_path}/app.db")
     env.pop("MUSEBENCH_ADMIN_SECRET", None)
     parent = subprocess.Popen([sys.executable, "-c", "import sys; from musebench.cli import main; sys.exit(main())",
@@ -416,16 +410,7 @@ def test_musebench_app_stops_its_streamlit_child(tmp_path, sig):
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path,
                               start_new_session=True)
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            assert parent.poll() is None and time.monotonic() < deadline, "the app did not start"
-            time.sleep(0.3)
+        wait_healthy(port, parent)
         children = subprocess.run(["pgrep", "-P", str(parent.pid)], capture_output=True, text=True).stdout.split()
         assert len(children) == 1
         parent.send_signal(sig)
