@@ -17,8 +17,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-#: the ASGI entry point: Streamlit's pages plus the audio route
-SERVER = Path(__file__).resolve().parents[2] / "listening_app" / "server.py"
+import musebench.listening_app as listening_app
+
+#: the ASGI entry point: Streamlit's pages plus the audio route (wherever the package is installed)
+SERVER = Path(listening_app.__file__).resolve().parent / "server.py"
 
 
 class AppDidNotStart(RuntimeError):
