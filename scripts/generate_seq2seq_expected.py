@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """Regenerate tests/data/seq2seq/shipped.json: what the shipped seq2seq checkpoints give on one
-synth test item each (checked by tests/models/test_seq2seq_shipped.py to 1e-6).
+synth test item each (:func:`musebench.models.shipped.seq2seq_case`; checked by
+tests/models/test_seq2seq_shipped.py to 1e-6).
 
     python scripts/generate_seq2seq_expected.py
 
@@ -13,23 +14,19 @@ import json
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from musebench.io_utils import atomic_write_text
+from musebench.models.shipped import SEQ2SEQ_CASES, seq2seq_case
 
-sys.path.insert(0, str(ROOT / "tests"))
-from test_seq2seq_shipped import CASES, transcribe_case  # noqa: E402
-
-from musebench.io_utils import atomic_write_text  # noqa: E402
+OUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "seq2seq" / "shipped.json"
 
 
 def main() -> int:
     out = {}
-    for name, (variant, split, index) in CASES.items():
-        out[name] = transcribe_case(name, variant, split, index)
+    for name in SEQ2SEQ_CASES:
+        out[name] = seq2seq_case(name)
         print(name, json.dumps(out[name]["scores"]))
-    path = ROOT / "tests" / "data" / "seq2seq" / "shipped.json"
-    atomic_write_text(path, json.dumps(out, indent=1, sort_keys=True) + "\n")
-    print(f"wrote {path}")
+    atomic_write_text(OUT, json.dumps(out, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {OUT}")
     return 0
 
 

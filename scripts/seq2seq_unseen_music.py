@@ -26,9 +26,6 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
 PIECES = [
     ("haydn/opus1no1/movement1.mxl", "Haydn, string quartet op. 1 no. 1, i"),
     ("bach/bwv66.6.mxl", "Bach, chorale BWV 66.6"),
