@@ -60,3 +60,15 @@ def test_installed_wheel_lists_runs_and_ranks_from_another_folder(installed, tmp
     board = musebench(installed, tmp_path, "leaderboard", "--task", "synth-piano")
     assert board.returncode == 0, board.stderr
     assert "| oracle" in board.stdout
+
+
+def test_the_wheel_has_one_import_name_and_carries_the_app(installed, tmp_path):
+    packages = sorted(p.name for p in installed.iterdir() if (p / "__init__.py").is_file())
+    assert packages == ["musebench"]  # (beside it: the dist-info and bin/ with the console script)
+    app = installed / "musebench" / "listening_app"
+    for rel in ("app.py", "server.py", "pages/rate.py", "pages/admin.py", "pages/leaderboard.py"):
+        assert (app / rel).is_file(), rel
+    probe = subprocess.run([sys.executable, "-c", "import musebench.listening_app.study as s; print(s.__file__)"],
+                           env={**os.environ, "PYTHONPATH": str(installed)}, cwd=tmp_path, capture_output=True,
+                           text=True, check=True)
+    assert probe.stdout.strip() == str(app / "study.py")
