@@ -63,9 +63,9 @@ def main(args: argparse.Namespace, *, fallback=None) -> int:
     """Download the archives of a real dataset; other datasets go to ``fallback`` (the datasets
     module's own handler, which points e.g. synth to ``prepare``)."""
     from ..datasets import get_dataset
-    from ..datasets.download import ARCHIVES, MANUAL, describe_archives, download_dataset
+    from ..datasets.download import describe_archives, download_dataset, downloadable
 
-    if fallback is not None and args.name not in ARCHIVES and args.name not in MANUAL:
+    if fallback is not None and args.name not in downloadable():
         return fallback(args)
     if args.list:
         for line in describe_archives(args.name):

@@ -1,19 +1,49 @@
-"""Dataset registry. Modules are imported lazily, on first lookup."""
+"""The dataset registry: one module per dataset, found automatically.
+
+A dataset module in this package (``maestro.py``, ``slakh.py``, ``synth.py``, ...) declares its
+dataset(s) with the :func:`register_dataset` class decorator; nothing else lists it. Importing
+``musebench.datasets`` imports no dataset module: on the first lookup (``DATASETS.get``,
+``names``, ``in``) every module of the package is imported once, so each registers its classes,
+and then third-party datasets come from the ``musebench.datasets`` entry point group (a built-in
+name wins). Datasets added with ``musebench datasets add`` come from the user's config folder
+(:mod:`musebench.datasets.own`). A module whose name starts with ``_`` is not imported.
+"""
 from __future__ import annotations
+
+import importlib
+import pkgutil
+from typing import Any, TypeVar
 
 from ..registry import Registry
 from .base import Dataset, Manifest, VerifyReport, register_root
 
-DATASETS: Registry[type[Dataset]] = Registry("dataset", entry_point_group="musebench.datasets")
-DATASETS.register("synth", "musebench.datasets.synth:SynthDataset")
-DATASETS.register("maestro-v3", "musebench.datasets.maestro:Maestro")
-DATASETS.register("slakh2100", "musebench.datasets.slakh:Slakh2100")
-DATASETS.register("cerberus4", "musebench.datasets.slakh:Cerberus4")
-DATASETS.register("guitarset", "musebench.datasets.guitarset:GuitarSet")
-DATASETS.register("musicnet", "musebench.datasets.musicnet:MusicNet")
-DATASETS.register("urmp", "musebench.datasets.urmp:URMP")
-DATASETS.register("nsynth", "musebench.datasets.nsynth:NSynth")
-DATASETS.register("synth-pairs", "musebench.datasets.synth_pairs:SynthPairs")
+D = TypeVar("D", bound=type[Dataset])
+
+
+class DatasetRegistry(Registry[type[Dataset]]):
+    """:class:`~musebench.registry.Registry` that imports this package's modules before its
+    first lookup, so that every dataset module registers itself (see the module docstring)."""
+
+    def __init__(self) -> None:
+        super().__init__("dataset", entry_point_group="musebench.datasets")
+        self._discovered = False
+
+    def _load_entry_points(self) -> None:
+        if not self._discovered:
+            self._discovered = True  # before importing: a module may look a dataset up at import
+            for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+                if not info.name.startswith("_"):
+                    importlib.import_module(f"{__name__}.{info.name}")
+        super()._load_entry_points()
+
+
+DATASETS = DatasetRegistry()
+
+
+def register_dataset(cls: D) -> D:
+    """Class decorator of a dataset module: register ``cls`` under ``cls.name``."""
+    DATASETS.register(cls.name, cls)
+    return cls
 
 
 def _own_datasets() -> dict:
@@ -26,9 +56,10 @@ def _own_datasets() -> dict:
 DATASETS.add_source(_own_datasets)
 
 
-def get_dataset(name: str, **kwargs) -> Dataset:
+def get_dataset(name: str, **kwargs: Any) -> Dataset:
     """Instantiate the dataset registered as ``name``."""
     return DATASETS.get(name)(**kwargs)
 
 
-__all__ = ["DATASETS", "Dataset", "Manifest", "VerifyReport", "get_dataset", "register_root"]
+__all__ = ["DATASETS", "Dataset", "DatasetRegistry", "Manifest", "VerifyReport", "get_dataset", "register_dataset",
+           "register_root"]

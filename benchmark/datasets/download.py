@@ -11,18 +11,10 @@ of a dataset into ``DIR`` (default: ``<data home>/downloads/<name>``):
 * a tqdm progress bar shows bytes; ``--extract`` unpacks zip/tar archives next to it (paths
   that would escape the folder are refused).
 
-Archives and checksums (published by the dataset authors unless noted):
-
-============  ==========================================================================
-maestro-v3    maestro-v3.0.0.zip (101 GB) and maestro-v3.0.0-midi.zip (56 MB); sha256 from
-              https://magenta.tensorflow.org/datasets/maestro
-guitarset     five zips of Zenodo record 3371780; md5 as in mirdata's GuitarSet loader
-slakh2100     slakh2100_flac_redux.tar.gz, Zenodo record 4599666; md5 as in mirdata's loader
-cerberus4     (same archive as slakh2100)
-musicnet      musicnet.tar.gz and musicnet_metadata.csv, Zenodo record 5120004; no checksum known
-nsynth        nsynth-{train,valid,test}.jsonwav.tar.gz; no checksum published
-urmp          no direct archive URL (Dryad, doi:10.5061/dryad.ng3r749): download by hand
-============  ==========================================================================
+Which archives a dataset has is part of its module: the class attribute ``archives`` of its
+:class:`~musebench.datasets.real.RealDataset` subclass (URL, file name, the checksum the dataset
+authors publish, where it unpacks), or ``manual_download`` where there is no public URL (URMP).
+This module is the generic machinery only.
 """
 from __future__ import annotations
 
@@ -35,9 +27,13 @@ import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import BadInputError, MissingDataError, UnknownNameError
 from ..paths import data_home
+
+if TYPE_CHECKING:
+    from .real import RealDataset
 
 USER_AGENT = "musebench-downloader/1 (+https://github.com/)"
 
@@ -57,63 +53,29 @@ class Archive:
     strip: str = ""  # top-level folder of the archive whose content is used instead, when present
 
 
-ZENODO_GUITARSET = "https://zenodo.org/record/3371780/files"
-ARCHIVES: dict[str, tuple[Archive, ...]] = {
-    "maestro-v3": (
-        Archive("all", "https://storage.googleapis.com/magentadata/datasets/maestro/v3.0.0/maestro-v3.0.0.zip",
-                "maestro-v3.0.0.zip", sha256="6680fea5be2339ea15091a249fbd70e49551246ddbd5ca50f1b2352c08c95291",
-                size="101 GB", strip="maestro-v3.0.0"),
-        Archive("midi", "https://storage.googleapis.com/magentadata/datasets/maestro/v3.0.0/maestro-v3.0.0-midi.zip",
-                "maestro-v3.0.0-midi.zip",
-                sha256="70470ee253295c8d2c71e6d9d4a815189e35c89624b76d22fce5a019d5dde12c", size="56 MB",
-                strip="maestro-v3.0.0"),
-    ),
-    "guitarset": (
-        Archive("annotation", f"{ZENODO_GUITARSET}/annotation.zip?download=1", "annotation.zip",
-                md5="b39b78e63d3446f2e54ddb7a54df9b10", into="annotation", strip="annotation"),
-        Archive("audio_mic", f"{ZENODO_GUITARSET}/audio_mono-mic.zip?download=1", "audio_mono-mic.zip",
-                md5="275966d6610ac34999b58426beb119c3", into="audio_mono-mic", strip="audio_mono-mic"),
-        Archive("audio_mix", f"{ZENODO_GUITARSET}/audio_mono-pickup_mix.zip?download=1", "audio_mono-pickup_mix.zip",
-                md5="aecce79f425a44e2055e46f680e10f6a", into="audio_mono-pickup_mix", strip="audio_mono-pickup_mix"),
-        Archive("audio_hex", f"{ZENODO_GUITARSET}/audio_hex-pickup_original.zip?download=1",
-                "audio_hex-pickup_original.zip", md5="f9911bf217cb40e9e68edf3726ef86cc",
-                into="audio_hex-pickup_original", strip="audio_hex-pickup_original"),
-        Archive("audio_hex_cln", f"{ZENODO_GUITARSET}/audio_hex-pickup_debleeded.zip?download=1",
-                "audio_hex-pickup_debleeded.zip", md5="c31d97279464c9a67e640cb9061fb0c6",
-                into="audio_hex-pickup_debleeded", strip="audio_hex-pickup_debleeded"),
-    ),
-    "slakh2100": (
-        Archive("all", "https://zenodo.org/record/4599666/files/slakh2100_flac_redux.tar.gz?download=1",
-                "slakh2100_flac_redux.tar.gz", md5="f4b71b6c45ac9b506f59788456b3f0c4", strip="slakh2100_flac_redux"),
-    ),
-    "musicnet": (
-        Archive("all", "https://zenodo.org/record/5120004/files/musicnet.tar.gz", "musicnet.tar.gz", strip="musicnet"),
-        Archive("metadata", "https://zenodo.org/record/5120004/files/musicnet_metadata.csv", "musicnet_metadata.csv",
-                extract=False),
-    ),
-    "nsynth": (
-        Archive("test", "http://download.magenta.tensorflow.org/datasets/nsynth/nsynth-test.jsonwav.tar.gz",
-                "nsynth-test.jsonwav.tar.gz"),
-        Archive("valid", "http://download.magenta.tensorflow.org/datasets/nsynth/nsynth-valid.jsonwav.tar.gz",
-                "nsynth-valid.jsonwav.tar.gz"),
-        Archive("train", "http://download.magenta.tensorflow.org/datasets/nsynth/nsynth-train.jsonwav.tar.gz",
-                "nsynth-train.jsonwav.tar.gz"),
-    ),
-}
-ARCHIVES["cerberus4"] = ARCHIVES["slakh2100"]
-MANUAL = {
-    "urmp": "URMP has no direct archive URL: request/download it from https://labsites.rochester.edu/air/projects/"
-            "URMP.html (Dryad doi:10.5061/dryad.ng3r749), unpack it and run `musebench datasets register urmp PATH`",
-}
+def downloadable() -> dict[str, type[RealDataset]]:
+    """Name -> class of every registered dataset that lists public ``archives`` or says how to
+    get it by hand (``manual_download``)."""
+    from . import DATASETS
+    from .real import RealDataset
+
+    out: dict[str, type[RealDataset]] = {}
+    for name in DATASETS.names():
+        cls = DATASETS.get(name)
+        if isinstance(cls, type) and issubclass(cls, RealDataset) and (cls.archives or cls.manual_download):
+            out[name] = cls
+    return out
 
 
 def archives_for(name: str, parts: list[str] | None = None) -> tuple[Archive, ...]:
-    """The archives of dataset ``name`` (only ``parts`` when given)."""
-    if name in MANUAL:
-        raise MissingDataError(MANUAL[name])
-    if name not in ARCHIVES:
-        raise UnknownNameError("downloadable dataset", name, list(ARCHIVES) + list(MANUAL))
-    archives = ARCHIVES[name]
+    """The archives of dataset ``name`` (only ``parts`` when given), from its class's ``archives``."""
+    found = downloadable()
+    if name not in found:
+        raise UnknownNameError("downloadable dataset", name, found)
+    cls = found[name]
+    if cls.manual_download:
+        raise MissingDataError(cls.manual_download)
+    archives = cls.archives
     if parts:
         known = {a.part for a in archives}
         for p in parts:
@@ -304,7 +266,7 @@ def download_dataset(name: str, *, dest: str | os.PathLike | None = None, root: 
     Parameters
     ----------
     name : str
-        A dataset with public archives (see :data:`ARCHIVES`).
+        A dataset with public archives (its class's ``archives``).
     dest : path-like, optional
         Folder for the archives (default ``<data home>/downloads/<name>``).
     root : path-like, optional
@@ -325,10 +287,11 @@ def download_dataset(name: str, *, dest: str | os.PathLike | None = None, root: 
 
     archives = archives_for(name, parts)
     folder = Path(dest).expanduser() if dest else data_home() / "downloads" / name
-    if extract and root is None:
+    install_root: Path | None = None
+    if extract:
         from . import get_dataset
 
-        root = get_dataset(name).root
+        install_root = Path(root) if root is not None else get_dataset(name).root
     out = []
     for archive in archives:
         url = archive.url
@@ -337,16 +300,17 @@ def download_dataset(name: str, *, dest: str | os.PathLike | None = None, root: 
             url = base_url.rstrip("/") + split.path + (f"?{split.query}" if split.query else "")
         path = download_file(url, folder / archive.filename, sha256=archive.sha256, md5=archive.md5,
                              progress=progress)
-        if extract:
-            install_archive(path, archive, root)
+        if install_root is not None:
+            install_archive(path, archive, install_root)
         out.append(path)
     return out
 
 
 def describe_archives(name: str) -> list[str]:
     """One line per archive of ``name``: part, size, URL, checksum."""
-    if name in MANUAL:
-        return [MANUAL[name]]
+    cls = downloadable().get(name)
+    if cls is not None and cls.manual_download:
+        return [cls.manual_download]
     lines = []
     for a in archives_for(name):
         digest = f"sha256 {a.sha256}" if a.sha256 else (f"md5 {a.md5}" if a.md5 else "no published checksum")
@@ -354,5 +318,5 @@ def describe_archives(name: str) -> list[str]:
     return lines
 
 
-__all__ = ["ARCHIVES", "Archive", "MANUAL", "archives_for", "check_digest", "describe_archives", "download_dataset",
+__all__ = ["Archive", "archives_for", "check_digest", "describe_archives", "download_dataset", "downloadable",
            "download_file", "extract_archive"]

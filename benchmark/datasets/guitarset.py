@@ -30,19 +30,26 @@ fractional MIDI pitch, kept as is), one program for all (``program``, default 25
 """
 from __future__ import annotations
 
+import json
+import re
+from collections import Counter
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ..errors import BadInputError
-from ..types import Item, Notes
 from ..io_utils import read_json
-from ._real import RealDataset, check_audio_file, make_notes
+from ..types import Item, Notes
+from . import register_dataset
 from .base import Manifest
+from .download import Archive
+from .readers import check_audio_file, make_notes
+from .real import RealDataset
 
 AUDIO_ROLES = {"mic": "audio_mic", "mix": "audio_mix", "hex": "audio_hex", "hex_cln": "audio_hex_cln"}
 AUDIO_FOLDERS = ("audio_mono-mic", "audio_mono-pickup_mix", "audio_hex-pickup_original", "audio_hex-pickup_debleeded")
+ZENODO = "https://zenodo.org/record/3371780/files"
 PLAYERS = ("00", "01", "02", "03", "04", "05")
 
 
@@ -90,6 +97,7 @@ def read_guitarset_jams(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.nd
     return np.array(onsets), np.array(offsets), np.array(pitches), np.array(strings)
 
 
+@register_dataset
 class GuitarSet(RealDataset):
     """GuitarSet 1.1.0 (acoustic guitar, string-level note annotations)."""
 
@@ -108,6 +116,15 @@ class GuitarSet(RealDataset):
     required_files = ("annotation",)
     annex_patterns = RealDataset.annex_patterns + tuple(f"{folder}/*" for folder in AUDIO_FOLDERS)
     layout_hint = "unpack the Zenodo zips so that annotation/ and audio_mono-mic/ are in the registered folder"
+    archives: ClassVar[tuple[Archive, ...]] = tuple(  # Zenodo record 3371780; md5 as in mirdata's loader
+        Archive(part, f"{ZENODO}/{folder}.zip?download=1", f"{folder}.zip", md5=md5, into=folder, strip=folder)
+        for part, folder, md5 in (
+            ("annotation", "annotation", "b39b78e63d3446f2e54ddb7a54df9b10"),
+            ("audio_mic", "audio_mono-mic", "275966d6610ac34999b58426beb119c3"),
+            ("audio_mix", "audio_mono-pickup_mix", "aecce79f425a44e2055e46f680e10f6a"),
+            ("audio_hex", "audio_hex-pickup_original", "f9911bf217cb40e9e68edf3726ef86cc"),
+            ("audio_hex_cln", "audio_hex-pickup_debleeded", "c31d97279464c9a67e640cb9061fb0c6"),
+        ))
     default_params: ClassVar[dict[str, Any]] = {"split_scheme": "mt3", "held_out_player": "05", "audio": "mic",
                                                 "program": 25}
     param_choices: ClassVar[dict[str, tuple[Any, ...]]] = {"split_scheme": ("mt3", "player"),
@@ -151,3 +168,39 @@ class GuitarSet(RealDataset):
         onsets, offsets, pitches, _strings = read_guitarset_jams(path)
         return make_notes(onsets=onsets, offsets=offsets, pitches=pitches, programs=self.params["program"],
                           name=str(path))
+
+
+# ---- the manifest builder (scripts/make_real_manifests.py --guitarset-index) ----------------
+MANIFEST_INPUT = ("--guitarset-index", "mirdata's guitarset_index_1.1.0.json")
+GUITARSET_FILES = {"audio_mic": "audio_mic", "audio_mix": "audio_mix", "audio_hex": "audio_hex",
+                   "audio_hex_cln": "audio_hex_cln", "jams": "jams"}
+
+
+def build_manifest(index_path: Path) -> dict[str, Any]:
+    """The shipped manifest, from mirdata's ``guitarset_index_1.1.0.json`` (files, md5)."""
+    index = json.loads(index_path.read_text())["tracks"]
+    assert len(index) == 360
+    items = {}
+    for track_id, files in sorted(index.items()):
+        player, rest = track_id.split("_", 1)
+        style_prog = rest.split("-")[0]
+        style, progression = style_prog[:-1], int(style_prog[-1])
+        mode = track_id.rsplit("_", 1)[1]
+        item_id = track_id.replace("#", "s")
+        assert re.fullmatch(r"[A-Za-z0-9._-]+", item_id)
+        items[item_id] = {
+            "split": "train" if progression in (1, 2) else "validation",
+            "files": {role: {"path": files[key][0], "md5": files[key][1]} for role, key in GUITARSET_FILES.items()},
+            "metadata": {"track_id": track_id, "player": player, "style": style, "progression": progression,
+                         "tempo": int(rest.split("-")[1]), "mode": mode},
+        }
+    assert Counter(e["split"] for e in items.values()) == {"train": 240, "validation": 120}
+    return {
+        "dataset": "guitarset", "version": "1.1.0", "items": items,
+        "split_source": "MT3's GuitarSet split as described in issue 3 and used as 'guitarset_progression' by "
+                        "YourMT3 (config/data_presets.py): progressions 1 and 2 of every style -> train (240), "
+                        "progression 3 -> validation (120); MT3's own split lives only in its pre-built "
+                        "TFRecords. split_scheme='player' holds out one player instead",
+        "sources": ["github.com/mir-dataset-loaders/mirdata@c625f44e30e305e910ecd7dd42153894bc6a28b8:"
+                    "mirdata/datasets/indexes/guitarset_index_1.1.0.json (file list, md5)"],
+    }

@@ -20,19 +20,28 @@ onset+offset scores by tens of points, so it is explicit in every task.
 """
 from __future__ import annotations
 
+import csv
+import os
+import re
+from collections import Counter
 from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import BadInputError
 from ..midi import read_midi
 from ..types import Item, Notes
-from ._real import RealDataset, check_audio_file, read_csv_rows
+from . import register_dataset
+from .download import Archive
+from .readers import check_audio_file, read_csv_rows
+from .real import RealDataset
 
 CSV_NAME = "maestro-v3.0.0.csv"
+MAESTRO_URL = "https://storage.googleapis.com/magentadata/datasets/maestro/v3.0.0"
 CSV_COLUMNS = ("canonical_composer", "canonical_title", "split", "year", "midi_filename", "audio_filename",
                "duration")
 
 
+@register_dataset
 class Maestro(RealDataset):
     """MAESTRO v3.0.0 (piano; MIDI references with velocities and pedal)."""
 
@@ -55,6 +64,14 @@ class Maestro(RealDataset):
     annex_patterns = RealDataset.annex_patterns + ("maestro-v3.0.0.json",)
     default_params: ClassVar[dict[str, Any]] = {"sustain_pedal": False}
     param_choices: ClassVar[dict[str, tuple[Any, ...]]] = {"sustain_pedal": (False, True)}
+    archives: ClassVar[tuple[Archive, ...]] = (  # sha256 from https://magenta.tensorflow.org/datasets/maestro
+        Archive("all", f"{MAESTRO_URL}/maestro-v3.0.0.zip", "maestro-v3.0.0.zip",
+                sha256="6680fea5be2339ea15091a249fbd70e49551246ddbd5ca50f1b2352c08c95291", size="101 GB",
+                strip="maestro-v3.0.0"),
+        Archive("midi", f"{MAESTRO_URL}/maestro-v3.0.0-midi.zip", "maestro-v3.0.0-midi.zip",
+                sha256="70470ee253295c8d2c71e6d9d4a815189e35c89624b76d22fce5a019d5dde12c", size="56 MB",
+                strip="maestro-v3.0.0"),
+    )
 
     def _check_csv(self, split: str) -> None:
         """The local csv must assign every performance of the manifest to the same split."""
@@ -92,3 +109,34 @@ class Maestro(RealDataset):
         if len(notes) == 0:
             raise BadInputError(f"{midi}: MIDI file has no notes")
         return notes.validate(name=str(midi))
+
+
+# ---- the manifest builder (scripts/make_real_manifests.py --maestro-csv) --------------------
+MANIFEST_INPUT = ("--maestro-csv", "maestro-v3.0.0.csv")  # what scripts/make_real_manifests.py passes
+
+
+def build_manifest(csv_path: Path) -> dict[str, Any]:
+    """The shipped manifest, from ``maestro-v3.0.0.csv`` (its ``split`` column)."""
+    items = {}
+    with open(csv_path, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            midi, audio = row["midi_filename"], row["audio_filename"]
+            item_id = os.path.basename(midi)[: -len(".midi")]
+            assert re.fullmatch(r"[A-Za-z0-9._-]+", item_id) and item_id not in items, item_id
+            items[item_id] = {
+                "split": row["split"],
+                "files": {"midi": {"path": midi}, "audio": {"path": audio}},
+                "metadata": {"canonical_composer": row["canonical_composer"],
+                             "canonical_title": row["canonical_title"], "year": int(row["year"]),
+                             "duration": round(float(row["duration"]), 6)},
+            }
+    assert Counter(e["split"] for e in items.values()) == {"train": 962, "validation": 137, "test": 177}
+    return {
+        "dataset": "maestro-v3", "version": "3.0.0", "items": items,
+        "shared_files": {"maestro-v3.0.0.csv": {}},
+        "split_source": "the 'split' column of maestro-v3.0.0.csv (MAESTRO v3.0.0, 962/137/177 "
+                        "performances as published); the loader re-reads the local csv and refuses a copy "
+                        "whose split column disagrees with this manifest",
+        "sources": ["https://magenta.tensorflow.org/datasets/maestro (maestro-v3.0.0.csv; statistics table)",
+                    "github.com/alvaro-lg/TFG@25ce3861dd3f3164797c48571865bfc9df84f0a7:maestro-v3.0.0.csv"],
+    }

@@ -26,6 +26,8 @@ and duration (from ``musicnet_metadata.csv``, frozen in the manifest), so transl
 """
 from __future__ import annotations
 
+import csv
+from collections import Counter
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -33,8 +35,11 @@ import numpy as np
 
 from ..errors import BadInputError
 from ..types import Item, Notes
-from ._real import RealDataset, check_audio_file, make_notes, parse_number, read_csv_rows, resplit_manifest
+from . import register_dataset
 from .base import Manifest
+from .download import Archive
+from .readers import check_audio_file, make_notes, parse_number, read_csv_rows
+from .real import RealDataset, resplit_manifest
 
 SAMPLE_RATE = 44100
 LABEL_COLUMNS = ("start_time", "end_time", "instrument", "note")
@@ -63,6 +68,7 @@ def read_musicnet_labels(path: str | Path) -> Notes:
     return make_notes(onsets=onsets, offsets=offsets, pitches=pitches, programs=programs, name=str(path))
 
 
+@register_dataset
 class MusicNet(RealDataset):
     """MusicNet (classical ensembles; note labels aligned by DTW and verified by musicians)."""
 
@@ -81,6 +87,11 @@ class MusicNet(RealDataset):
     required_files = ("train_labels", "test_labels")
     layout_hint = "register the unpacked musicnet/ folder (train_data/ train_labels/ test_data/ test_labels/)"
     annex_patterns = RealDataset.annex_patterns + ("musicnet_metadata.csv", "*.mid")
+    archives: ClassVar[tuple[Archive, ...]] = (  # Zenodo record 5120004; no checksum published
+        Archive("all", "https://zenodo.org/record/5120004/files/musicnet.tar.gz", "musicnet.tar.gz", strip="musicnet"),
+        Archive("metadata", "https://zenodo.org/record/5120004/files/musicnet_metadata.csv", "musicnet_metadata.csv",
+                extract=False),
+    )
     default_params: ClassVar[dict[str, Any]] = {"split_scheme": "mt3"}
     param_choices: ClassVar[dict[str, tuple[Any, ...]]] = {"split_scheme": ("mt3", "official")}
 
@@ -101,3 +112,50 @@ class MusicNet(RealDataset):
         if item.audio_path is not None:
             check_audio_file(item.audio_path)
         return read_musicnet_labels(item.files["labels"])
+
+
+# ---- the manifest builder (scripts/make_real_manifests.py --musicnet-csv) -------------------
+# ---- MusicNet: MT3's held-out tracks (mt3_reconvat_baseline.ipynb, TRACKS_BY_SPLIT) --------
+MT3_MUSICNET_VALIDATION = ["2336", "2466", "2160", "1818", "1733", "1765", "2198", "2300", "2308", "2477",
+                           "2611", "2289", "1790", "2315", "2504"]
+MT3_MUSICNET_TEST = ["2118", "2501", "1813", "1729", "1893", "2296", "1776", "2487", "2537", "2186", "2431",
+                     "2432", "2497", "2621", "2507"]
+# The 10 recordings of MusicNet's own test_data/ folder (Thickstun et al.); the rest are in train_data/.
+MUSICNET_OFFICIAL_TEST = ["1759", "1819", "2106", "2191", "2298", "2303", "2382", "2416", "2556", "2628"]
+
+
+MANIFEST_INPUT = ("--musicnet-csv", "musicnet_metadata.csv")
+
+
+def build_manifest(csv_path: Path) -> dict[str, Any]:
+    """The shipped manifest, from ``musicnet_metadata.csv`` and MT3's held-out track ids."""
+    items = {}
+    with open(csv_path, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            track = row["id"]
+            folder = "test" if track in MUSICNET_OFFICIAL_TEST else "train"
+            split = ("validation" if track in MT3_MUSICNET_VALIDATION
+                     else "test" if track in MT3_MUSICNET_TEST else "train")
+            items[track] = {
+                "split": split,
+                "files": {"audio": {"path": f"{folder}_data/{track}.wav"},
+                          "labels": {"path": f"{folder}_labels/{track}.csv"}},
+                "metadata": {"composer": row["composer"], "composition": row["composition"],
+                             "movement": row["movement"], "ensemble": row["ensemble"], "source": row["source"],
+                             "transcriber": row["transcriber"], "catalog_name": row["catalog_name"],
+                             "duration": float(row["seconds"]), "official_split": folder},
+            }
+    assert len(items) == 330
+    assert Counter(e["split"] for e in items.values()) == {"train": 300, "validation": 15, "test": 15}
+    assert Counter(e["metadata"]["official_split"] for e in items.values()) == {"train": 320, "test": 10}
+    return {
+        "dataset": "musicnet", "version": "2021-zenodo", "items": items,
+        "split_source": "MT3: validation and test track ids are TRACKS_BY_SPLIT in magenta/mt3 "
+                        "mt3/colab/mt3_reconvat_baseline.ipynb (15 + 15); train is the other 300 of the 330 "
+                        "recordings (as YourMT3's preprocess_musicnet.py derives it). split_scheme='official' "
+                        "uses MusicNet's own train_data/test_data folders (320/10)",
+        "sources": ["github.com/magenta/mt3@fa04532779a6078819c3418adcd83747c94329a4:"
+                    "mt3/colab/mt3_reconvat_baseline.ipynb (TRACKS_BY_SPLIT)",
+                    "https://zenodo.org/record/5120004 musicnet_metadata.csv (copy: "
+                    "github.com/iferco/DTWMatcher@54bd7706a4baa2eb906d909e56780c37624e92e4)"],
+    }

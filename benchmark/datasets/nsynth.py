@@ -26,16 +26,19 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ..errors import BadInputError, MissingDataError
-from ..io_utils import canonical_json, sha256_bytes
+from ..io_utils import canonical_json, read_json, sha256_bytes
 from ..types import Item, Notes
-from ..io_utils import read_json
-from ._real import RealDataset, check_audio_file, hash_file, make_notes
+from . import register_dataset
+from .download import Archive
+from .readers import check_audio_file, hash_file, make_notes
+from .real import RealDataset
 
 FAMILY_PROGRAMS = {"bass": 32, "brass": 56, "flute": 73, "guitar": 24, "keyboard": 0, "mallet": 8, "organ": 16,
                    "reed": 64, "string": 40, "synth_lead": 80, "vocal": 52}
 EXAMPLE_KEYS = ("pitch", "velocity", "instrument_family_str", "instrument_source_str")
 
 
+@register_dataset
 class NSynth(RealDataset):
     """NSynth v2.2 (single notes; official train/valid/test folders)."""
 
@@ -52,6 +55,9 @@ class NSynth(RealDataset):
     homepage = "https://magenta.tensorflow.org/datasets/nsynth"
     splits = ("train", "validation", "test")
     manifest_file = "nsynth.json"
+    archives: ClassVar[tuple[Archive, ...]] = tuple(  # no checksum published
+        Archive(part, f"http://download.magenta.tensorflow.org/datasets/nsynth/nsynth-{part}.jsonwav.tar.gz",
+                f"nsynth-{part}.jsonwav.tar.gz") for part in ("test", "valid", "train"))
     default_params: ClassVar[dict[str, Any]] = {"note_seconds": 3.0}
 
     def __init__(self, **kwargs: Any):
@@ -152,3 +158,20 @@ class NSynth(RealDataset):
         return make_notes(onsets=[0.0], offsets=[float(self.params["note_seconds"])], pitches=[meta["pitch"]],
                           velocities=[meta["velocity"]], programs=FAMILY_PROGRAMS[meta["instrument_family"]],
                           name=f"{item.audio_path}")
+
+
+# ---- the manifest builder (scripts/make_real_manifests.py) ---------------------------------
+SIZES = {"train": 289205, "validation": 12678, "test": 4096}
+
+
+def build_manifest() -> dict[str, Any]:
+    """The shipped manifest: the official split folders and their sizes (items come from the local
+    ``examples.json``)."""
+    return {
+        "dataset": "nsynth", "version": "2.2", "items": {}, "sizes": SIZES,
+        "split_dirs": {"train": "nsynth-train", "validation": "nsynth-valid", "test": "nsynth-test"},
+        "split_source": "the official NSynth split: one folder per split (nsynth-train/valid/test) with its "
+                        "examples.json (289205/12678/4096 notes); item ids and files are read from the local "
+                        "examples.json and the split fingerprint includes that file's sha256",
+        "sources": ["https://magenta.tensorflow.org/datasets/nsynth"],
+    }

@@ -4,7 +4,7 @@
 split manifest written to the user's MuseBench config folder (ids, relative paths, sha256 and
 size of every file, durations, programs and drum flags read from the MIDI), registers NAME and
 writes a task NAME (:func:`task_yaml`). From then on NAME is a dataset like the shipped ones:
-:class:`OwnDataset` is a :class:`~musebench.datasets._real.RealDataset`, so verification, the
+:class:`OwnDataset` is a :class:`~musebench.datasets.real.RealDataset`, so verification, the
 verified stamp and the fingerprint (split manifest + parameters + data digest) work as they do
 for MAESTRO.
 
@@ -36,8 +36,9 @@ from ..errors import BadInputError, ConfigError, MissingDataError, MuseBenchErro
 from ..io_utils import atomic_write_json, sha256_file
 from ..paths import config_file
 from ..types import Item, Notes
-from ._real import RealDataset, _file_digests, check_audio_file, safe_id
 from .base import Manifest
+from .readers import check_audio_file, safe_id
+from .real import RealDataset
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".m4a")
 MIDI_SUFFIXES = (".mid", ".midi")
@@ -376,9 +377,7 @@ class OwnDataset(RealDataset):
         for rel in rels:
             st = (self.root / rel).stat()
             stats[rel] = [st.st_size, st.st_mtime_ns]
-        self._write_stamp(split, {"split_fingerprint": self.split_fingerprint(split),
-                                  "data_digest": _file_digests(rels, digests), "files": stats})
-        self._fp_cache.pop(split, None)
+        self.write_verified_stamp(split, {rel: digests[rel] for rel in rels}, stats)
 
     def load_notes(self, item: Item) -> Notes:
         from ..midi import read_midi
@@ -469,8 +468,8 @@ def add_dataset(name: str, folder: str | os.PathLike, *, family: str = "transcri
     """
     import re
 
-    from . import DATASETS
     from ..tasks import builtin_tasks, user_tasks_dir
+    from . import DATASETS
 
     if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", name):
         raise ConfigError(f"dataset name {name!r}: use lower-case letters, digits, '-', '_' or '.'")

@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -68,8 +69,11 @@ from ..io_utils import atomic_write_json, canonical_json, sha256_bytes
 from ..midi import read_midi
 from ..paths import data_home
 from ..types import Item, Notes
-from ._real import RealDataset, RealVerifyReport, check_audio_file, load_yaml_file, resplit_manifest
+from . import register_dataset
 from .base import Manifest
+from .download import Archive
+from .readers import check_audio_file, load_yaml_file
+from .real import RealDataset, RealVerifyReport, resplit_manifest
 
 STEM_KEYS = ("program_num", "is_drum")
 #: MT3's program of each Slakh instrument class (mt3/preprocessors.py, _SLAKH_CLASS_PROGRAMS, lines 422-456);
@@ -142,6 +146,7 @@ def _audible(stem: dict[str, Any]) -> bool:
     return stem["audio_rendered"] and stem["midi_saved"]
 
 
+@register_dataset
 class Slakh2100(RealDataset):
     """Slakh2100-redux: synthesized multi-instrument mixes with stem MIDI."""
 
@@ -153,6 +158,10 @@ class Slakh2100(RealDataset):
     splits = ("train", "validation", "test", "omitted")
     manifest_file = "slakh2100.json"
     layout_hint = "register the unpacked slakh2100_flac_redux/ folder (train/ validation/ test/ omitted/)"
+    archives: ClassVar[tuple[Archive, ...]] = (  # Zenodo record 4599666; md5 as in mirdata's loader
+        Archive("all", "https://zenodo.org/record/4599666/files/slakh2100_flac_redux.tar.gz?download=1",
+                "slakh2100_flac_redux.tar.gz", md5="f4b71b6c45ac9b506f59788456b3f0c4", strip="slakh2100_flac_redux"),
+    )
     default_params: ClassVar[dict[str, Any]] = {"midi_source": "stems", "split_scheme": "redux",
                                                 "programs": "slakh_class", "sustain_pedal": True}
     param_choices: ClassVar[dict[str, tuple[Any, ...]]] = {"midi_source": ("stems", "all_src"),
@@ -253,6 +262,7 @@ def cerberus_class(stem: dict[str, Any]) -> str | None:
     return None
 
 
+@register_dataset
 class Cerberus4(Slakh2100):
     """MT3's Cerberus4: Slakh tracks with piano, guitar, bass and drums, mixed from those stems."""
 
@@ -478,3 +488,41 @@ class Cerberus4(Slakh2100):
         for sid, (cls, stem) in self.selected_stems(item.id).items():
             parts.append(self._stem_notes(folder, sid, stem, program=CERBERUS_PROGRAMS.get(cls, 0)))
         return Notes.concatenate(parts).sorted().validate(name=str(folder / "MIDI"))
+
+
+# ---- the manifest builder (scripts/make_real_manifests.py --slakh-redux) --------------------
+MANIFEST_INPUT = ("--slakh-redux", "splits/redux.json of github.com/ethman/slakh-utils")
+
+
+def build_manifest(redux_path: Path) -> dict[str, Any]:
+    """The shipped manifest, from slakh-utils' ``splits/redux.json`` (one action per track)."""
+    actions = json.loads(redux_path.read_text())
+    items = {}
+    for track, action in sorted(actions.items()):
+        number = int(track[len("Track"):])
+        orig = "train" if number <= 1500 else ("validation" if number <= 1875 else "test")
+        if action["action"] is None:
+            split = orig
+        elif action["action"] == "omit":
+            assert action["source_split"] == orig, track
+            split = "omitted"
+        else:
+            raise ValueError(f"{track}: unexpected action {action}")
+        items[track] = {
+            "split": split,
+            "files": {"mix": {"path": f"{split}/{track}/mix.flac"},
+                      "midi": {"path": f"{split}/{track}/all_src.mid"},
+                      "metadata": {"path": f"{split}/{track}/metadata.yaml"}},
+            "metadata": {"orig_split": orig},
+        }
+    assert Counter(e["split"] for e in items.values()) == {"train": 1289, "validation": 270, "test": 151,
+                                                           "omitted": 390}
+    return {
+        "dataset": "slakh2100", "version": "2100-redux", "items": items,
+        "split_source": "Slakh2100-redux: github.com/ethman/slakh-utils splits/redux.json "
+                        "(1289/270/151, 390 omitted duplicates); the original Slakh2100 split "
+                        "(1500/375/225 by track number) is kept per item as metadata.orig_split",
+        "sources": ["github.com/ethman/slakh-utils@3f62d6a4b0e5952237dd5178ac3513e42161ec0a:splits/redux.json",
+                    "github.com/ethman/slakh-utils:splits/resplit_slakh.py (original split by track number)",
+                    "github.com/ethman/slakh-utils:splits/README.md (counts)"],
+    }

@@ -23,20 +23,19 @@ rendering per program, shared by the pairs that use it).
 """
 from __future__ import annotations
 
-import json
 import os
-import sys
-import tempfile
+from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import BadInputError, ConfigError, MissingDataError
-from ..io_utils import atomic_write_bytes, sha256_bytes, sha256_file
+from ..io_utils import sha256_bytes
 from ..paths import package_data
 from ..types import Item, Notes
-from . import synth
-from .base import Dataset, Manifest, VerifyReport, items_from_manifest
+from . import register_dataset, synth
+from .base import Manifest, VerifyReport, items_from_manifest
+from .generated import GeneratedDataset
 
 VERSION = "1"
 MANIFEST_FILE = "synth_pairs.json"
@@ -74,15 +73,6 @@ def _rel(kind: str, split: str, iid: str, program: int | None = None) -> str:
     return f"program-{program:03d}/{split}/{iid}.wav"
 
 
-def _notes_from_midi(data: bytes) -> Notes:
-    from ..midi import read_midi
-
-    with tempfile.TemporaryDirectory(prefix="musebench-pairs-") as tmp:
-        path = Path(tmp) / "score.mid"
-        path.write_bytes(data)
-        return read_midi(path)
-
-
 def score_midi(split: str, index: int) -> bytes:
     """The MIDI bytes of synth item ``piano-<split>-<index>`` (identical to synth's file)."""
     from ..midi import midi_bytes
@@ -110,7 +100,7 @@ def build_files(split: str, index: int) -> dict[str, bytes]:
     """Relative path -> bytes of every file one score contributes (MIDI + one WAV per program)."""
     iid = synth.item_id(VARIANT, split, index)
     midi = score_midi(split, index)
-    notes = _notes_from_midi(midi)
+    notes = synth.notes_from_midi_bytes(midi)
     files = {_rel("midi", split, iid): midi}
     for program in programs_needed():
         files[_rel("wav", split, iid, program)] = render_wav(notes, program)
@@ -120,7 +110,7 @@ def build_files(split: str, index: int) -> dict[str, bytes]:
 def generate_manifest(*, progress: bool = False) -> Manifest:
     """Render everything in memory and return the manifest freezing its bytes.
 
-    ``scripts/make_synth_pairs_manifest.py`` writes it to ``benchmark/data/manifests/synth_pairs.json``.
+    ``python scripts/make_synth_manifest.py synth-pairs`` writes it to ``benchmark/data/manifests/synth_pairs.json``.
     """
     from tqdm.auto import tqdm
 
@@ -131,7 +121,7 @@ def generate_manifest(*, progress: bool = False) -> Manifest:
         files = build_files(split, index)
         spec = {rel: {"path": rel, "sha256": sha256_bytes(data), "size": len(data)} for rel, data in files.items()}
         midi_rel = _rel("midi", split, iid)
-        n_notes = len(_notes_from_midi(files[midi_rel]))
+        n_notes = len(synth.notes_from_midi_bytes(files[midi_rel]))
         for pair_name, pair in PAIRS.items():
             src = _rel("wav", split, iid, pair.source_program)
             ref = _rel("wav", split, iid, pair.target_program)
@@ -148,7 +138,7 @@ def generate_manifest(*, progress: bool = False) -> Manifest:
             }
     extra = {"synth_generator_version": synth.GENERATOR_VERSION, "sample_rate": synth.SAMPLE_RATE,
              "variant": VARIANT, "pairs": {k: vars(v) for k, v in PAIRS.items()},
-             "soundfont_sha256": synth._soundfont_sha256()}
+             "soundfont_sha256": synth.soundfont_sha256()}
     return Manifest(dataset="synth-pairs", version=VERSION, items=items, extra=extra)
 
 
@@ -156,7 +146,8 @@ def _prepare_hint() -> str:
     return "run `musebench datasets prepare synth-pairs`"
 
 
-class SynthPairs(Dataset):
+@register_dataset
+class SynthPairs(GeneratedDataset):
     """Paired synthetic translation data (see the module docstring).
 
     Parameters
@@ -206,33 +197,9 @@ class SynthPairs(Dataset):
     def _all_paths(self) -> set[str]:
         return {spec["path"] for e in self.full_manifest().items.values() for spec in e["files"].values()}
 
-    # ---- verification stamp: one key per (pair, split) --------------------------------
-    def _write_verified_stamp(self, split: str | None) -> None:
-        if not self.root.is_dir():
-            return
-        stamp = self._stamp_path()
-        try:
-            data = json.loads(stamp.read_text()) if stamp.exists() else {}
-        except json.JSONDecodeError:
-            data = {}
-        for s in ([split] if split else list(self.splits)):
-            data[f"{self.pair}:{s}"] = self.fingerprint(s)
-        try:
-            from ..io_utils import atomic_write_json
-
-            atomic_write_json(stamp, data)
-        except OSError:
-            pass
-
-    def is_verified(self, split: str) -> bool:
-        stamp = self._stamp_path()
-        if not stamp.exists():
-            return False
-        try:
-            data = json.loads(stamp.read_text())
-        except json.JSONDecodeError:
-            return False
-        return data.get(f"{self.pair}:{split}") == self.fingerprint(split)
+    def stamp_key(self, split: str) -> str:
+        """One verified stamp per (pair, split): ``<pair>:<split>``."""
+        return f"{self.pair}:{split}"
 
     # ---- items ------------------------------------------------------------------------
     def items(self, split: str) -> list[Item]:
@@ -267,49 +234,26 @@ class SynthPairs(Dataset):
         out["pairs"] = list(PAIRS)
         return out
 
-    # ---- preparation ------------------------------------------------------------------
-    def prepare(self, *, root: str | os.PathLike | None = None, progress: bool = True,
-                force: bool = False) -> VerifyReport:
-        """Render every file of every pair into the root and check it against the manifest.
+    # ---- preparation (GeneratedDataset.prepare renders every pair) --------------------------
+    made = "rendered"
+    prepare_unit = "score"
 
-        Files already present with the manifest's sha256 are kept (unless ``force``). Every
-        pair is then verified (and stamped as verified).
-
-        Returns
-        -------
-        VerifyReport
-            Of all pairs together (``checked`` counts each file once).
-
-        Raises
-        ------
-        BadInputError
-            Rendered bytes differ from the shipped manifest (each such file is printed to
-            stderr first).
-        """
-        from tqdm.auto import tqdm
-
-        if root is not None:
-            self._root = Path(root).expanduser()
-        root_dir = self.root
+    def prepare_units(self) -> list[tuple[Hashable, dict[str, dict[str, Any]]]]:
+        """One unit per score: ``(split, synth id)`` and its MIDI file and one WAV per program."""
         expected = {spec["path"]: spec for e in self.full_manifest().items.values() for spec in e["files"].values()}
         scores = sorted({(e["split"], e["metadata"]["synth_id"]) for e in self.full_manifest().items.values()})
-        differ: list[str] = []
-        for split, iid in tqdm(scores, desc="prepare synth-pairs", unit="score", disable=not progress):
-            rels = [r for r in expected if r.endswith(f"/{split}/{iid}.mid") or r.endswith(f"/{split}/{iid}.wav")]
-            todo = [r for r in rels if force or not _file_matches(root_dir / r, expected[r])]
-            if not todo:
-                continue
-            index = int(iid.rsplit("-", 1)[1])
-            built = build_files(split, index)
-            for rel in todo:
-                data = built[rel]
-                atomic_write_bytes(root_dir / rel, data)
-                if sha256_bytes(data) != expected[rel]["sha256"]:
-                    differ.append(rel)
-                    tqdm.write(f"{root_dir / rel}: rendered bytes differ from the manifest", file=sys.stderr)
-        if differ:
-            raise BadInputError(f"synth-pairs: {len(differ)} rendered file(s) differ from the shipped manifest, "
-                                f"first {root_dir / differ[0]}")
+        return [((split, iid), {r: expected[r] for r in expected
+                                if r.endswith(f"/{split}/{iid}.mid") or r.endswith(f"/{split}/{iid}.wav")})
+                for split, iid in scores]
+
+    def build_unit(self, unit: Hashable) -> dict[str, bytes]:
+        split, iid = unit  # type: ignore[misc]  # the units prepare_units made
+        return build_files(split, int(iid.rsplit("-", 1)[1]))
+
+    def verify_prepared(self) -> VerifyReport:
+        """Every pair is verified (and stamped); the report counts each file once."""
+        root_dir = self.root
+        expected = {spec["path"] for e in self.full_manifest().items.values() for spec in e["files"].values()}
         total = VerifyReport(dataset=self.name, root=root_dir, checked=len(expected))
         for pair in PAIRS:
             report = SynthPairs(root=root_dir, pair=pair).verify()
@@ -317,14 +261,6 @@ class SynthPairs(Dataset):
                 raise BadInputError(f"synth-pairs: verification after prepare failed: {report.lines()[0]}")
             total.extra += [e for e in report.extra if e not in total.extra]
         return total
-
-
-def _file_matches(path: Path, spec: dict[str, Any]) -> bool:
-    if not path.is_file():
-        return False
-    if spec.get("size") is not None and path.stat().st_size != spec["size"]:
-        return False
-    return sha256_file(path) == spec["sha256"]
 
 
 __all__ = ["PAIRS", "Pair", "SynthPairs", "build_files", "generate_manifest"]

@@ -28,11 +28,11 @@ Every list file carries its own description; ``docs/translation.md`` has the tab
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterable
 
 from ..errors import BadInputError, ConfigError, MissingDataError
 from ..io_utils import sha256_bytes

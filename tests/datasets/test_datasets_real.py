@@ -107,7 +107,7 @@ def test_real_dataset_has_docs_task_and_download_entry(name: str) -> None:
     task = get_task(name)
     assert task.dataset == name and task.family == "transcription" and task.sample_rate == 16000
     if name == "urmp":
-        assert name in dl.MANUAL
+        assert dl.downloadable()[name].manual_download
     else:
         assert dl.archives_for(name)
 
@@ -519,7 +519,7 @@ def test_download_resumes_checks_and_unpacks(fx: dict[str, F.Fixture], tmp_path:
 
     archive = dl.Archive("annotation", f"{base}/files/annotation.zip?download=1", "annotation.zip",
                          md5=hashlib.md5(body).hexdigest(), into="annotation", strip="annotation")
-    monkeypatch.setitem(dl.ARCHIVES, "guitarset", (archive,))
+    monkeypatch.setattr(DATASETS.get("guitarset"), "archives", (archive,))
     dest, root = tmp_path / "downloads", tmp_path / "GuitarSet"
     _Handler.cut_next = [True]
     with pytest.raises(MissingDataError) as exc:
