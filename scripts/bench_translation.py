@@ -2,7 +2,7 @@
 """Time the translation metric suite on a long source/output/reference triple, on one CPU core,
 beside librosa's exact DTW on the same inputs.
 
-The triple is rendered from synth scores laid end to end (piano source, violin reference, and
+The triple (:func:`musebench.bench.translation.render_triple`) is rendered from synth scores laid end to end (piano source, violin reference, and
 as "output" the same notes 3 % slower on viola), ``--minutes`` long (default 10). Timed: the
 whole per-item suite of :func:`musebench.metrics.translation.evaluate` (features of the three
 signals, two fastdtw alignments, five correlations) plus the clip embeddings of
@@ -26,55 +26,9 @@ import sys  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
 
-import numpy as np  # noqa: E402
-
-SR = 16000
-
-
-def long_notes(minutes: float):
-    from musebench.datasets import synth
-    from musebench.types import Notes
-
-    parts, offset, index = [], 0.0, 0
-    while offset < minutes * 60:
-        notes = synth.compose("piano", "train", index % synth.SPLIT_SIZES["train"]).notes
-        parts.append(Notes(notes.intervals + offset, notes.pitches, notes.velocities, notes.programs, notes.is_drum))
-        offset += notes.end_time + 0.3
-        index += 1
-    full = Notes.concatenate(parts)
-    keep = full.intervals[:, 1] <= minutes * 60 - 1.0
-    return full.select(keep)
-
-
-def render_triple(minutes: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from musebench.render import render_notes
-    from musebench.types import Notes
-
-    notes = long_notes(minutes)
-    n = int(minutes * 60 * SR)
-
-    def fit(audio: np.ndarray) -> np.ndarray:
-        out = np.zeros(n, np.float32)
-        out[:min(n, len(audio))] = audio[:n]
-        return out / max(1e-9, float(np.abs(out).max())) * 0.89
-
-    slower = Notes(notes.intervals * 1.03, notes.pitches, notes.velocities, notes.programs, notes.is_drum)
-    return (fit(render_notes(notes, sample_rate=SR, program_override=0)),
-            fit(render_notes(slower, sample_rate=SR, program_override=41)),
-            fit(render_notes(notes, sample_rate=SR, program_override=40)))
-
-
-def suite(source: np.ndarray, output: np.ndarray, reference: np.ndarray, *, radius: int, config=None) -> dict:
-    from musebench.metrics import translation as tm
-
-    cfg = config or tm.FeatureConfig()
-    src = tm.extract_features(source, sample_rate=SR, config=cfg)
-    out = tm.extract_features(output, sample_rate=SR, config=cfg)
-    ref = tm.extract_features(reference, sample_rate=SR, config=cfg)
-    scores = tm.evaluate_features(src, out, ref, radius=radius)
-    tm.clip_embedding(out)
-    tm.clip_embedding(ref)
-    return scores
+from musebench.bench.translation import SR, render_triple, suite  # noqa: E402
+from musebench.metrics import translation as tm  # noqa: E402
+from musebench.metrics.alignment import alignment_features  # noqa: E402
 
 
 def best_of(fn, repeats: int) -> tuple[float, object]:
@@ -107,8 +61,6 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
 
-    from musebench.metrics import translation as tm
-
     t0 = time.perf_counter()
     source, output, reference = render_triple(args.minutes)
     print(f"rendered a {args.minutes:g}-minute triple in {time.perf_counter() - t0:.1f} s "
@@ -120,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     f_src = tm.extract_features(source, sample_rate=SR)
     f_out = tm.extract_features(output, sample_rate=SR)
     feat_s, _ = best_of(lambda: tm.extract_features(source, sample_rate=SR), args.repeats)
-    a, b = tm._alignment_features(f_src), tm._alignment_features(f_out)
+    a, b = alignment_features(f_src), alignment_features(f_out)
     dtw_s, (cost, path) = best_of(lambda: tm.dtw(a, b, radius=args.radius), args.repeats)
     print("\nMuseBench translation suite (features x3, 2 fastdtw alignments, 5 correlations, 2 embeddings)")
     print(f"  total CPU time             {seconds:8.3f} s   ({len(f_src)} frames per signal; best of {args.repeats})")

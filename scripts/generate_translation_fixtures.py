@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """Regenerate tests/data/translation/regression.json: seeded synthetic source/output/reference
-triples (tests/translation_signals.py) with the scores musebench.metrics.translation gives them.
+triples (musebench.metrics.translation_signals) with the scores musebench.metrics.translation
+gives them.
 
 Run after an intended change of the metric definitions (and bump the translation tasks'
 versions, saying why):
@@ -13,12 +14,10 @@ import json
 import sys
 from pathlib import Path
 
+from musebench.metrics import translation as tm
+from musebench.metrics.translation_signals import SR, melody
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-
-from translation_signals import SR, melody  # noqa: E402
-
-from musebench.metrics import translation as tm  # noqa: E402
 
 CASES = [
     {"name": "identity", "signals": {"source": {"seed": 0}, "output": {"seed": 0}, "reference": {"seed": 0}}},

@@ -11,12 +11,12 @@ Inputs (``inputs=``):
 
 ``rendered`` (default of the full run)
     the sequences the translation metrics align: frame-normalised chroma
-    (:func:`musebench.metrics.translation._alignment_features`, 15.625 frames/s) of a piano
+    (:func:`musebench.metrics.alignment.alignment_features`, 15.625 frames/s) of a piano
     rendering of synth scores laid end to end and of the same notes 3 % slower on viola, made
-    by ``render_triple`` of ``scripts/bench_translation.py`` (the translation benchmark,
-    imported, not copied); 10,000 frames are 640 s of audio. Prepared once per length in a
-    child process and handed to the measurements as ``.npz`` files.
-``synthetic`` (``--quick``, or when the repository's scripts are absent)
+    by :func:`musebench.bench.translation.render_triple` (which ``scripts/bench_translation.py``
+    uses too); 10,000 frames are 640 s of audio. Prepared once per length in a child process
+    and handed to the measurements as ``.npz`` files.
+``synthetic`` (``--quick``, or when the renderer, ``tinysoundfont``, is not installed)
     :func:`feature_pair`: seeded chroma-like "chords" and a tempo-warped noisy copy.
 
 Each (implementation, length) runs in its own process; librosa's numba kernels are compiled on
@@ -33,7 +33,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .common import ROOT, PeakRSS, Table, fmt, fmt_x, memory_ratio, progress, ratio, run_child
+from ..metrics.alignment import alignment_features, dtw
+from ..metrics.translation_features import FeatureConfig, extract_features
+from .common import PeakRSS, Table, fmt, fmt_x, memory_ratio, progress, ratio, run_child
+from .translation import SR, render_triple
 
 IMPLEMENTATIONS: dict[str, int | None] = {"librosa": None, "fastdtw-r1": 1, "fastdtw-r10": 10}
 SIZES = (1000, 5000, 10000)
@@ -84,34 +87,23 @@ def feature_pair(n_frames: int, *, dims: int = 12, seed: int = 0) -> tuple[np.nd
     return _znorm_frames(x), _znorm_frames(y)
 
 
-TRANSLATION_BENCH = ROOT / "scripts" / "bench_translation.py"
-
-
 def rendered_available() -> bool:
-    """True when the translation benchmark script and a renderer are there (a repository checkout)."""
+    """True when the renderer behind :func:`musebench.bench.translation.render_triple` is installed."""
     import importlib.util
 
-    return TRANSLATION_BENCH.is_file() and importlib.util.find_spec("tinysoundfont") is not None
+    return importlib.util.find_spec("tinysoundfont") is not None
 
 
 # ------------------------------------------------------------------------------- child side
 def prepare_rendered(*, size: int, path: str) -> dict[str, Any]:
     """Write the ``rendered`` inputs of ``size`` frames to ``path`` (.npz with ``x`` and ``y``)."""
-    import importlib.util
-
-    from ..metrics import translation as tm
-
-    spec = importlib.util.spec_from_file_location("musebench_bench_translation", TRANSLATION_BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    sr = module.SR
-    config = tm.FeatureConfig()
+    config = FeatureConfig()
     minutes = (size + 2) / config.frame_rate / 60
-    source, output, _reference = module.render_triple(minutes)
-    x = tm._alignment_features(tm.extract_features(source, sample_rate=sr, config=config))[:size]
-    y = tm._alignment_features(tm.extract_features(output, sample_rate=sr, config=config))[:size]
+    source, output, _reference = render_triple(minutes)
+    x = alignment_features(extract_features(source, sample_rate=SR, config=config))[:size]
+    y = alignment_features(extract_features(output, sample_rate=SR, config=config))[:size]
     np.savez(path, x=x, y=y)
-    return {"size": size, "n_x": len(x), "n_y": len(y), "seconds_of_audio": len(source) / sr}
+    return {"size": size, "n_x": len(x), "n_y": len(y), "seconds_of_audio": len(source) / SR}
 
 
 def measure(*, impl: str, size: int, seed: int = 0, inputs_path: str | None = None) -> dict[str, Any]:
@@ -133,8 +125,6 @@ def measure(*, impl: str, size: int, seed: int = 0, inputs_path: str | None = No
             D, _ = librosa.sequence.dtw(X=a.T, Y=b.T, metric="euclidean", backtrack=True)
             return float(D[-1, -1])
     else:
-        from ..metrics.translation import dtw
-
         radius = int(IMPLEMENTATIONS[impl])
 
         def align(a: np.ndarray, b: np.ndarray) -> float:
@@ -159,7 +149,7 @@ def run(*, sizes: Sequence[int] = SIZES, seed: int = 0, inputs: str = "rendered"
     ----------
     inputs : {"rendered", "synthetic"}
         See the module docstring; ``rendered`` falls back to ``synthetic`` (noted in the
-        result) where the translation benchmark script or the renderer is missing.
+        result) where the renderer is missing.
 
     Returns
     -------
@@ -171,7 +161,7 @@ def run(*, sizes: Sequence[int] = SIZES, seed: int = 0, inputs: str = "rendered"
     if inputs not in ("rendered", "synthetic"):
         raise ValueError(f"bench dtw: inputs must be 'rendered' or 'synthetic', not {inputs!r}")
     if inputs == "rendered" and not rendered_available():
-        progress(f"dtw: {TRANSLATION_BENCH} or tinysoundfont missing: synthetic inputs instead")
+        progress("dtw: tinysoundfont (the renderer) missing: synthetic inputs instead")
         inputs = "synthetic"
     tmp = Path(tempfile.mkdtemp(prefix="musebench-bench-dtw-"))
     try:
@@ -220,7 +210,7 @@ def tables(result: dict[str, Any]) -> list[Table]:
     notes = ["speed-up and memory ratio: librosa / fastdtw (memory ratio n/a below 1 MiB); "
              "cost ratio: fastdtw path cost / exact minimum cost",
              ("inputs: frame-normalised chroma of a piano rendering vs the same notes 3 % slower on viola "
-              "(scripts/bench_translation.py)" if result["params"].get("inputs") == "rendered" else
+              "(musebench.bench.translation.render_triple)" if result["params"].get("inputs") == "rendered" else
               "inputs: synthetic 12-d chroma-like sequences and a tempo-warped noisy copy, frames z-normalised")]
     return [Table("DTW: fastdtw (C, dist=2) vs librosa.sequence.dtw (exact)",
                   ["frames", "impl", "time s", "speed-up", "peak RSS MiB", "mem ratio", "path cost", "cost ratio"],

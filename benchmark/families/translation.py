@@ -160,9 +160,9 @@ def frechet_jackknife(outputs: np.ndarray, references: np.ndarray, *, paired: li
     -------
     value, ci_low, ci_high : float (the interval is None with fewer than 3 outputs)
     """
-    from ..metrics.translation import frechet_distance
+    from ..metrics.translation import target_domain_distance
 
-    value = frechet_distance(outputs, references)
+    value = target_domain_distance(outputs, references)
     n = len(outputs)
     if n < 3:
         return value, None, None
@@ -173,7 +173,7 @@ def frechet_jackknife(outputs: np.ndarray, references: np.ndarray, *, paired: li
         j = paired[i] if paired is not None else None
         if j is not None and len(references) > 2:
             refs = np.delete(references, j, axis=0)
-        reps.append(frechet_distance(outputs[keep], refs))
+        reps.append(target_domain_distance(outputs[keep], refs))
     reps_arr = np.asarray(reps)
     se = float(np.sqrt((n - 1) / n * np.sum((reps_arr - reps_arr.mean()) ** 2)))
     return value, max(0.0, value - z * se), value + z * se
@@ -183,14 +183,14 @@ def domain_floor(references: np.ndarray, *, seed: int = 0) -> dict[str, Any]:
     """The real-vs-real floor of ``target_domain_distance``: the Fréchet distance between two
     disjoint halves of the compared references (seeded split), i.e. what real recordings of the
     domain score against each other at half the size (None with fewer than 4)."""
-    from ..metrics.translation import frechet_distance
+    from ..metrics.translation import target_domain_distance
 
     n = len(references)
     if n < 4:
         return {"floor": None, "floor_clips_per_half": n // 2}
     order = np.random.default_rng(seed).permutation(n)
     half = n // 2
-    return {"floor": frechet_distance(references[order[:half]], references[order[half:]]),
+    return {"floor": target_domain_distance(references[order[:half]], references[order[half:]]),
             "floor_clips_per_half": half}
 
 

@@ -1,5 +1,6 @@
-"""Seeded synthetic signals for the translation tests and their regression fixtures
-(``scripts/generate_translation_fixtures.py`` imports this module)."""
+"""Seeded synthetic signals for the translation metrics: the tests (tests/metrics/), their
+regression fixtures (``scripts/generate_translation_fixtures.py``) and anyone checking the
+metrics on known inputs. Pure NumPy, nothing is downloaded."""
 from __future__ import annotations
 
 import numpy as np
