@@ -300,6 +300,7 @@ class GenerationFamily(Family):
         return self._cached(key, make)
 
     def score(self, *, task: Task, dataset: Dataset, item: Item, prediction: Clip) -> dict[str, float]:
+        from ..metrics import function_scores
         from ..metrics import generation as gm
 
         p = GenerationParams.from_task(task)
@@ -329,7 +330,7 @@ class GenerationFamily(Family):
                                   hop_seconds=p.memorization_hop_seconds)
             scores["memorization_distance"] = gm.memorization_distance(emb.embed(prediction.audio, sample_rate=sr),
                                                                        index)
-        return scores
+        return {**scores, **function_scores(task.metrics, audio=prediction.audio, sample_rate=sr)}
 
     def aggregate(self, *, task: Task, dataset: Dataset, items: list[Item], run_dir: Path,
                   ok_ids: list[str]) -> dict[str, dict[str, Any]]:

@@ -102,9 +102,10 @@ class TranscriptionFamily(Family):
         return read_prediction(path)  # the exact notes: an oracle scores exactly 1.0
 
     def score(self, *, task: Task, dataset: Dataset, item: Item, prediction: Notes) -> dict[str, float]:
-        from ..metrics import transcription
+        from ..metrics import function_scores, transcription
 
         reference = dataset.load_notes(item)
         # per-track scores where the dataset defines tracks (Cerberus4: MT3's track specs)
-        return transcription.evaluate(reference, prediction, track_specs=getattr(dataset, "track_specs", None),
-                                      **task.params)
+        scores = transcription.evaluate(reference, prediction, track_specs=getattr(dataset, "track_specs", None),
+                                        **task.params)
+        return {**scores, **function_scores(task.metrics, reference=reference, estimate=prediction)}

@@ -364,6 +364,7 @@ class TranslationFamily(Family):
         return source, output, reference, handling
 
     def score(self, *, task: Task, dataset: Dataset, item: Item, prediction: TranslationOutput) -> dict[str, float]:
+        from ..metrics import function_scores
         from ..metrics import translation as tm
 
         config = self.feature_config(task)
@@ -385,7 +386,7 @@ class TranslationFamily(Family):
                                       onset_tolerance=float(task.params.get("onset_tolerance", 0.05)),
                                       pitch_tolerance=float(task.params.get("pitch_tolerance", 50.0)))
         handling["output_silent"] = float(out.silent)
-        return {**scores, **handling}
+        return {**scores, **handling, **function_scores(task.metrics, source=src, output=out, reference=ref)}
 
     # ---- set-level ----------------------------------------------------------------------
     def domain_reference_paths(self, *, task: Task, dataset: Dataset) -> tuple[list[Path], dict[str, Any]]:

@@ -1,26 +1,134 @@
-"""Metric registry: every score name MuseBench reports, its family and direction.
+"""Metric registry: every score name MuseBench reports, its family, direction and, for metrics
+that are a function of one item's inputs, the function itself.
 
-The computations live in one module per family (``transcription``, ``translation``,
-``generation``), each shaped like mir_eval's: ``validate()``, metric functions, ``evaluate()``.
-This catalogue only declares names, so listing metrics imports nothing heavy.
+The built-in computations live in one module per family (``transcription``, ``translation``,
+``generation``), each shaped like mir_eval's: ``validate()``, metric functions, ``evaluate()``;
+the family computes them all at once (the note matching is shared by a dozen scores), so their
+entries here declare a name and hold no function. A plug-in adds a metric as lm-eval does,
+with the function itself (:func:`register_metric`): the family calls it on every item with
+that family's inputs (:data:`FUNCTION_INPUTS`) and the parameters the metric declares.
+Listing metrics imports nothing heavy: a function may be a lazy ``"module:attr"`` string.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-from ..registry import Registry
+from ..errors import ConfigError
+from ..registry import Registry, import_target
+
+#: what a metric function receives on each item, by family (keyword arguments), besides its params
+FUNCTION_INPUTS: dict[str, tuple[str, ...]] = {
+    # Notes of the dataset's reference and of the model's output (musebench.types.Notes)
+    "transcription": ("reference", "estimate"),
+    # musebench.metrics.translation_features.Features of the source, the output and the paired
+    # reference rendering (None where the item has none)
+    "translation": ("source", "output", "reference"),
+    # the generated clip (mono float32 at the task's sample rate) and that rate
+    "generation": ("audio", "sample_rate"),
+}
 
 
 @dataclass(frozen=True)
 class MetricSpec:
+    """One metric of the catalogue.
+
+    Attributes
+    ----------
+    name, family : str
+    higher_is_better : bool
+    description : str
+    aggregate : {"mean", "set"}
+        ``mean`` over items, or ``set`` (computed once over the whole run by the family).
+    function : callable or str, optional
+        The metric itself, ``function(**inputs, **params) -> float`` with the family's
+        :data:`FUNCTION_INPUTS`, or a lazy ``"module:attr"``; None for the built-in metrics
+        that the family's ``evaluate()`` computes.
+    params : mapping
+        The parameters ``function`` is called with (its declared defaults).
+    """
+
     name: str
     family: str
     higher_is_better: bool
     description: str
-    aggregate: str = "mean"  # "mean" over items, or "set" (computed once over the whole run)
+    aggregate: str = "mean"
+    function: Callable[..., float] | str | None = field(default=None, compare=False)
+    params: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    def resolve(self) -> Callable[..., float] | None:
+        """The function (imported if it is a lazy target), or None."""
+        if isinstance(self.function, str):
+            return import_target(self.function)  # type: ignore[no-any-return]  # an imported attribute
+        return self.function
+
+    def __call__(self, **inputs: Any) -> float:
+        """Score one item: ``function(**inputs, **params)`` as a float."""
+        fn = self.resolve()
+        if fn is None:
+            raise ConfigError(f"metric {self.name!r} is computed by the {self.family} family, not by a function")
+        return float(fn(**inputs, **dict(self.params)))
 
 
-METRICS: Registry[MetricSpec] = Registry("metric", entry_point_group="musebench.metrics")  # plug-in metrics, e.g. frechet_clap
+METRICS: Registry[MetricSpec] = Registry("metric", entry_point_group="musebench.metrics")
+
+
+def register_metric(name: str, *, family: str, higher_is_better: bool, description: str = "",
+                    params: Mapping[str, Any] | None = None, replace: bool = False
+                    ) -> Callable[[Callable[..., float]], Callable[..., float]]:
+    """Decorator: register a per-item metric function under ``name`` (lm-eval's ``register_metric``).
+
+    The family calls ``function(**inputs, **params)`` on every scored item, ``inputs`` being
+    the keyword arguments :data:`FUNCTION_INPUTS` lists for ``family``; the run reports the
+    mean over items with a bootstrap CI, like every per-item metric. ``params`` are checked
+    against the function's signature here, so a misspelled parameter fails at registration.
+
+    Examples
+    --------
+    >>> @register_metric("note_count_ratio", family="transcription", higher_is_better=True,
+    ...                  params={"cap": 2.0})                       # doctest: +SKIP
+    ... def note_count_ratio(*, reference, estimate, cap):
+    ...     return min(cap, len(estimate) / max(1, len(reference)))
+
+    Raises
+    ------
+    ConfigError
+        Unknown family, a function that does not accept the family's inputs or the declared
+        ``params``, or ``name`` already registered (without ``replace``).
+    """
+    if family not in FUNCTION_INPUTS:
+        raise ConfigError(f"metric {name!r}: family must be one of {', '.join(FUNCTION_INPUTS)}, not {family!r}")
+    declared = dict(params or {})
+
+    def decorator(fn: Callable[..., float]) -> Callable[..., float]:
+        try:
+            inspect.signature(fn).bind(**{k: None for k in FUNCTION_INPUTS[family]}, **declared)
+        except TypeError as exc:
+            raise ConfigError(f"metric {name!r}: {getattr(fn, '__name__', fn)!s} cannot be called with the "
+                              f"{family} inputs ({', '.join(FUNCTION_INPUTS[family])}) and params "
+                              f"{sorted(declared)}: {exc}") from None
+        spec = MetricSpec(name, family, higher_is_better, description or (fn.__doc__ or name).strip().splitlines()[0],
+                          "mean", fn, declared)
+        METRICS.register(name, spec, replace=replace)
+        return fn
+
+    return decorator
+
+
+def function_scores(metric_names: tuple[str, ...] | list[str], **inputs: Any) -> dict[str, float]:
+    """The scores of those of ``metric_names`` whose spec holds a function, on one item.
+
+    Families call it from ``score()`` with their :data:`FUNCTION_INPUTS`; the built-in metrics
+    (no function) are skipped.
+    """
+    out = {}
+    for name in metric_names:
+        spec = METRICS.get(name)
+        if spec.function is not None:
+            out[name] = spec(**inputs)
+    return out
 
 
 def _add(family: str, name: str, higher: bool, description: str, aggregate: str = "mean") -> None:
@@ -92,4 +200,4 @@ def get_metric(name: str) -> MetricSpec:
     return METRICS.get(name)
 
 
-__all__ = ["METRICS", "MetricSpec", "get_metric"]
+__all__ = ["METRICS", "MetricSpec", "FUNCTION_INPUTS", "get_metric", "register_metric", "function_scores"]
