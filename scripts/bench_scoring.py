@@ -14,11 +14,8 @@ Usage::
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from musebench.bench.scoring import main  # noqa: E402
+from musebench.bench.scoring import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -114,7 +114,6 @@ def compute_with_module(inputs: dict[str, np.ndarray]) -> dict[str, dict[str, fl
 
 
 def main() -> int:
-    sys.path.insert(0, str(ROOT))
     OUT.mkdir(parents=True, exist_ok=True)
     inputs = make_inputs()
     np.savez_compressed(OUT / "inputs.npz", **inputs)

@@ -435,7 +435,6 @@ CASES = {
 
 
 def main() -> int:
-    sys.path.insert(0, str(ROOT))
     from musebench.midi import read_midi  # only to check the pedal reading the tests rely on
 
     OUT.mkdir(parents=True, exist_ok=True)
