@@ -125,8 +125,9 @@ class Model(ABC):
     name: ClassVar[str]
     family: ClassVar[str]
     version: ClassVar[str] = "1"
-    #: sample rate the model wants its input audio at; None = the task's rate
-    sample_rate: ClassVar[int | None] = None
+    #: sample rate the model wants its input audio at; None = the task's rate (a class attribute
+    #: for most models; an instance attribute where it comes from the checkpoint, as for ``umt``)
+    sample_rate: int | None = None
     uses_reference: ClassVar[bool] = False
     description: ClassVar[str] = ""
     #: declared parameters (name -> Param); None: read them from ``__init__`` (see module docstring)
@@ -244,8 +245,9 @@ class TranslationModel(Model):
 
     @abstractmethod
     def translate(self, audio: np.ndarray, *, sample_rate: int, target_domain: str,
-                  context: Context) -> np.ndarray:
-        """Audio of the source domain -> audio in ``target_domain`` (mono float32 at ``sample_rate``)."""
+                  context: Context) -> np.ndarray | tuple[np.ndarray, int]:
+        """Audio of the source domain -> audio in ``target_domain``: mono float32 at ``sample_rate``,
+        or ``(audio, its sample rate)`` when the model answers at another rate."""
 
 
 class GenerationModel(Model):

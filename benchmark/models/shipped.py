@@ -16,7 +16,7 @@ import hashlib
 import io
 import platform
 import warnings
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -45,7 +45,9 @@ def seq2seq_case(name: str) -> dict[str, Any]:
     from ..datasets import synth
     from ..io_utils import sha256_file
     from ..metrics.transcription import evaluate
+    from ..types import Item
     from . import get_model_class
+    from .base import Context, TranscriptionModel
 
     variant, split, index = SEQ2SEQ_CASES[name]
     built = synth.build_item(variant, split, index)
@@ -54,9 +56,10 @@ def seq2seq_case(name: str) -> dict[str, Any]:
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        model = get_model_class(name)(device="cpu")
+        model = cast(TranscriptionModel, get_model_class(name)(device="cpu"))
         model.load()
-        est = model.transcribe(audio, sample_rate=sr, context=None)
+        item = Item(id=built.id, dataset="synth", audio_path=None, files={}, metadata={"variant": variant})
+        est = model.transcribe(audio, sample_rate=sr, context=Context(item=item, seed=0))
     finally:
         torch.set_num_threads(before)
     with warnings.catch_warnings():

@@ -58,6 +58,7 @@ def load_frames(*, dataset: str, variant: str, split: str,
     """
     from ..audio import load_audio
     from ..datasets import get_dataset
+    from ..families.base import input_audio
 
     ds = get_dataset(dataset, root=data_dir, variant=variant)
     items = ds.items(split)
@@ -65,7 +66,7 @@ def load_frames(*, dataset: str, variant: str, split: str,
         raise MissingDataError(f"dataset {dataset} ({variant}): split {split!r} has no items to train on")
     frames, seconds = [], 0.0
     for item in items:
-        audio, _ = load_audio(item.audio_path, sample_rate=SAMPLE_RATE)
+        audio, _ = load_audio(input_audio(item), sample_rate=SAMPLE_RATE)
         seconds += len(audio) / SAMPLE_RATE
         frames.append(fft_frames.analyze(audio, frame_size=FRAME_SIZE, hop_size=HOP_SIZE))
     data = {"dataset": dataset, "variant": variant, "split": split, "fingerprint": ds.fingerprint(split),

@@ -134,8 +134,9 @@ def test_batch_items_must_be_positive(toy):
 
 def test_ray_backend_batches_too(toy, tmp_path):
     ray = pytest.importorskip("ray")
+    here = os.path.dirname(os.path.abspath(__file__))  # the workers import this module and core_fixtures
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
-             runtime_env={"env_vars": {"PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}})
+             runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join([here, os.path.dirname(here)])}})
     try:
         remote = run(toy, run_id="ray", backend="ray", workers=2, batch_items=2)
     finally:

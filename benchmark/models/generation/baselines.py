@@ -94,7 +94,8 @@ class CopyTrain(GenerationModel):
 
     def generate(self, n: int, seconds: float, *, seed_audio: np.ndarray | None = None,
                  sample_rate: int, rng: np.random.Generator, context: Context | None = None) -> list[np.ndarray]:
-        items = list((context.params if context else {}).get("train_items") or [])
+        params = context.params if context is not None else {}
+        items = list(params.get("train_items") or [])
         if not items:
             raise ModelError("model copy-train: no training items in context.params['train_items']")
         n_samples = int(round(seconds * sample_rate))
@@ -103,7 +104,7 @@ class CopyTrain(GenerationModel):
             audio = self._audio(items[int(rng.integers(len(items)))], sample_rate)
             room = len(audio) - n_samples
             if seed_audio is not None:
-                start = int(round(float(context.params.get("seed_seconds", 0.0)) * sample_rate))
+                start = int(round(float(params.get("seed_seconds", 0.0)) * sample_rate))
                 start = min(max(start, 0), max(room, 0))
             else:
                 start = int(rng.integers(0, room + 1)) if room > 0 else 0

@@ -62,7 +62,7 @@ class FFTLSTMGenerator(GenerationModel):
     """
 
     architecture: ClassVar[str] = "lstm"
-    sample_rate: ClassVar[int] = SAMPLE_RATE
+    sample_rate: int = SAMPLE_RATE
     trainable: ClassVar[bool] = True
 
     def __init__(self, *, device: str = "auto", checkpoint: str | None = None, temperature: float = 0.25,

@@ -135,7 +135,7 @@ class BasicPitch(TranscriptionModel):
 
     name: ClassVar[str] = "basic-pitch"
     version: ClassVar[str] = "1"
-    sample_rate: ClassVar[int] = SAMPLE_RATE
+    sample_rate: int = SAMPLE_RATE
     description: ClassVar[str] = ("Spotify Basic Pitch (ICASSP 2022), bundled ONNX model via onnxruntime, "
                                   "basic_pitch's default note decoding; instrument-agnostic, program 0.")
 

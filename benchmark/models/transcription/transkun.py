@@ -107,7 +107,7 @@ class Transkun(TranscriptionModel):
 
     name: ClassVar[str] = "transkun"
     version: ClassVar[str] = "1"
-    sample_rate: ClassVar[int] = 44100
+    sample_rate: int = 44100
     description: ClassVar[str] = ("Transkun 2.0 (transformer interval scoring + semi-CRF) piano transcription, "
                                   "bundled checkpoint; piano notes with velocities, program 0.")
 
@@ -120,7 +120,7 @@ class Transkun(TranscriptionModel):
             raise ConfigError(f"transkun: batch_size must be an integer >= 1, not {batch_size!r}")
         if (segment_seconds is None) != (hop_seconds is None):
             raise ConfigError("transkun: give both segment_seconds and hop_seconds, or neither")
-        if segment_seconds is not None and not 0 < hop_seconds <= segment_seconds:
+        if segment_seconds is not None and hop_seconds is not None and not 0 < hop_seconds <= segment_seconds:
             raise ConfigError(f"transkun: need 0 < hop_seconds <= segment_seconds, got hop {hop_seconds} "
                               f"and segment {segment_seconds}")
         self.segment_seconds = segment_seconds
@@ -177,7 +177,7 @@ class Transkun(TranscriptionModel):
         self._model = model.to(self.device).eval()
 
     def _segments(self) -> tuple[float, float]:
-        if self.segment_seconds is not None:
+        if self.segment_seconds is not None and self.hop_seconds is not None:
             return float(self.segment_seconds), float(self.hop_seconds)
         return float(self._model.segmentSizeInSecond), float(self._model.segmentHopSizeInSecond)
 

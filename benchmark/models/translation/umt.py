@@ -71,6 +71,7 @@ class UMTTranslator(TranslationModel):
     """
 
     name: ClassVar[str] = "umt"
+    sample_rate: int  # the checkpoint's (set in __init__; the harness resamples the source to it)
     version: ClassVar[str] = "1"
     description: ClassVar[str] = ("Universal Music Translation Network (Mor et al., ICLR 2019): shared WaveNet "
                                   "encoder with domain confusion, one WaveNet decoder per domain; shipped tiny "
@@ -85,9 +86,10 @@ class UMTTranslator(TranslationModel):
         defaults = {"checkpoint": None, "temperature": 1.0, "segment_seconds": 0.5, "warmup_seconds": 0.1,
                     "crossfade_seconds": 0.01, "max_batch": 64, "allow_unseen_source": False}
         super().__init__(device=device, **{k: v for k, v in given.items() if v != defaults[k]})
-        for key in ("temperature", "warmup_seconds", "crossfade_seconds"):
-            if given[key] < 0:
-                raise ConfigError(f"model umt: {key} must be >= 0, not {given[key]}")
+        for key, value in (("temperature", temperature), ("warmup_seconds", warmup_seconds),
+                           ("crossfade_seconds", crossfade_seconds)):
+            if value < 0:
+                raise ConfigError(f"model umt: {key} must be >= 0, not {value}")
         if segment_seconds <= 0:
             raise ConfigError(f"model umt: segment_seconds must be > 0, not {segment_seconds}")
         if crossfade_seconds > warmup_seconds:
@@ -99,7 +101,7 @@ class UMTTranslator(TranslationModel):
         self.config, self.files = CHECKPOINT.read_config(self.checkpoint)
         network = self.config.get("network") or {}
         self.domains: tuple[str, ...] = tuple(network.get("domains") or ())
-        self.sample_rate = int(network["sample_rate"])  # the harness resamples the source to this rate
+        self.sample_rate = int(network["sample_rate"])
         self.temperature = float(temperature)
         self.segment_seconds, self.warmup_seconds = float(segment_seconds), float(warmup_seconds)
         self.crossfade_seconds = float(crossfade_seconds)
@@ -149,7 +151,9 @@ class UMTTranslator(TranslationModel):
             raise ConfigError(f"model umt: checkpoint {self.checkpoint.name} has no decoder for target domain "
                               f"{target_domain!r} (it has: {have})")
         item = context.item if context is not None else None
-        meta = item.metadata if item is not None else {}
+        if item is None:  # nothing declares a source domain
+            return self.domains.index(target_domain)
+        meta = item.metadata
         source = meta.get("source_domain")
         if (source is not None and source not in self.domains and not meta.get("unseen_source")
                 and not self.allow_unseen_source):

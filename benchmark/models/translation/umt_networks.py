@@ -30,7 +30,7 @@ logits ``(batch, 256, time)``.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -48,9 +48,9 @@ def mu_law_encode(audio: np.ndarray | torch.Tensor) -> Any:
         x = audio.clamp(-1.0, 1.0)
         y = torch.sign(x) * torch.log1p(MU * x.abs()) / np.log1p(MU)
         return ((y + 1.0) / 2.0 * MU + 0.5).floor().long().clamp(0, MU)
-    x = np.clip(np.asarray(audio, dtype=np.float64), -1.0, 1.0)
-    y = np.sign(x) * np.log1p(MU * np.abs(x)) / np.log1p(MU)
-    return np.clip(np.floor((y + 1.0) / 2.0 * MU + 0.5), 0, MU).astype(np.int64)
+    xn = np.clip(np.asarray(audio, dtype=np.float64), -1.0, 1.0)
+    yn = np.sign(xn) * np.log1p(MU * np.abs(xn)) / np.log1p(MU)
+    return np.clip(np.floor((yn + 1.0) / 2.0 * MU + 0.5), 0, MU).astype(np.int64)
 
 
 def mu_law_decode(classes: np.ndarray | torch.Tensor) -> Any:
@@ -58,8 +58,8 @@ def mu_law_decode(classes: np.ndarray | torch.Tensor) -> Any:
     if isinstance(classes, torch.Tensor):
         y = companded(classes)
         return torch.sign(y) * ((1.0 + MU) ** y.abs() - 1.0) / MU
-    y = 2.0 * np.asarray(classes, dtype=np.float64) / MU - 1.0
-    return (np.sign(y) * ((1.0 + MU) ** np.abs(y) - 1.0) / MU).astype(np.float32)
+    yn = 2.0 * np.asarray(classes, dtype=np.float64) / MU - 1.0
+    return (np.sign(yn) * ((1.0 + MU) ** np.abs(yn) - 1.0) / MU).astype(np.float32)
 
 
 def companded(classes: torch.Tensor) -> torch.Tensor:
@@ -230,7 +230,12 @@ class WaveNetDecoder(nn.Module):
         self.fc_cond = nn.Conv1d(z, s, kernel_size=1)
         self.logits = nn.Conv1d(s, N_CLASSES, kernel_size=1)
         #: how many past samples one output depends on
-        self.receptive_field = 2 + sum(layer.dilation for layer in self.layers)
+        self.receptive_field = 2 + sum(layer.dilation for layer in self.stack)
+
+    @property
+    def stack(self) -> list[_DecoderLayer]:
+        """The residual layers with their type (``layers`` holds them, under the state dict's names)."""
+        return [cast(_DecoderLayer, layer) for layer in self.layers]
 
     def forward(self, classes: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """Teacher-forced logits: ``logits[:, :, t]`` predicts ``classes[:, t]`` from samples < t."""
@@ -275,6 +280,13 @@ def _sample(logits: torch.Tensor, uniform: torch.Tensor, temperature: float) -> 
     return idx.clamp(0, N_CLASSES - 1)
 
 
+def _bias(conv: nn.Conv1d) -> torch.Tensor:
+    """The bias of a convolution (every one here has one)."""
+    if conv.bias is None:
+        raise ValueError(f"{conv}: a convolution without bias")
+    return conv.bias
+
+
 class FastGenerator:
     """Queue-based ("fast WaveNet") generation with one decoder, for a batch of streams.
 
@@ -289,21 +301,22 @@ class FastGenerator:
         self.r = decoder.start.out_channels
         w = decoder.start.weight  # (r, 1, 2): taps [t-1, t] over the shifted input
         self.start_w = w[:, 0, :].t().contiguous()  # (2, r)
-        self.start_b = decoder.start.bias
-        self.layers = []
-        for layer in decoder.layers:
+        self.start_b = _bias(decoder.start)
+        #: per layer: dilation, stacked taps, their bias, residual/skip 1x1 weight and bias
+        self.layers: list[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]] = []
+        for layer in decoder.stack:
             wd = layer.dilated.weight  # (2r, r, 2): tap 0 = x[t - d], tap 1 = x[t]
             w_cat = torch.cat([wd[:, :, 0], wd[:, :, 1]], dim=1).t().contiguous()  # (2r, 2r)
-            self.layers.append((layer.dilation, w_cat, layer.dilated.bias,
-                                layer.res_skip.weight[:, :, 0].t().contiguous(), layer.res_skip.bias))
+            self.layers.append((layer.dilation, w_cat, _bias(layer.dilated),
+                                layer.res_skip.weight[:, :, 0].t().contiguous(), _bias(layer.res_skip)))
         self.skip_w = decoder.skip_start.weight[:, :, 0].t().contiguous()
-        self.skip_b = decoder.skip_start.bias
+        self.skip_b = _bias(decoder.skip_start)
         self.fc_w = decoder.fc.weight[:, :, 0].t().contiguous()
-        self.fc_b = decoder.fc.bias
+        self.fc_b = _bias(decoder.fc)
         self.out_w = decoder.logits.weight[:, :, 0].t().contiguous()
-        self.out_b = decoder.logits.bias
-        cond_w = [layer.cond.weight[:, :, 0] for layer in decoder.layers] + [decoder.fc_cond.weight[:, :, 0]]
-        cond_b = [layer.cond.bias for layer in decoder.layers] + [decoder.fc_cond.bias]
+        self.out_b = _bias(decoder.logits)
+        cond_w = [layer.cond.weight[:, :, 0] for layer in decoder.stack] + [decoder.fc_cond.weight[:, :, 0]]
+        cond_b = [_bias(layer.cond) for layer in decoder.stack] + [_bias(decoder.fc_cond)]
         self.cond_w = torch.cat(cond_w, dim=0).t().contiguous()  # (latent, L * 2r + s)
         self.cond_b = torch.cat(cond_b, dim=0)
 

@@ -194,14 +194,14 @@ def init_from(net, vocab, path) -> int:
     for k, v in arrays.items():
         if k not in own:
             continue
-        v = torch.from_numpy(np.asarray(v, np.float32))
-        if tuple(own[k].shape) == tuple(v.shape):
-            own[k] = v
+        w = torch.from_numpy(np.asarray(v, np.float32))
+        if tuple(own[k].shape) == tuple(w.shape):
+            own[k] = w
             touched += 1
-        elif k in ("embed.weight", "logits.weight") and v.shape[1:] == own[k].shape[1:]:
+        elif k in ("embed.weight", "logits.weight") and w.shape[1:] == own[k].shape[1:]:
             rows = own[k].clone()
             for t, s in mapping.items():
-                rows[t] = v[s]
+                rows[t] = w[s]
             own[k] = rows
             touched += 1
     net.load_state_dict(own)
@@ -372,8 +372,9 @@ def _train(config: Seq2SeqTrainConfig, *, out: Path, progress: bool, say: Callab
                dynamic_ncols=True)
     running = None
     window_tokens = 0
+
     def out_of_time() -> bool:
-        return bool(config.max_minutes) and elapsed >= 60.0 * config.max_minutes
+        return config.max_minutes is not None and config.max_minutes > 0 and elapsed >= 60.0 * config.max_minutes
 
     while step < config.steps and not out_of_time():
         t0 = time.perf_counter()

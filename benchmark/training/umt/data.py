@@ -88,6 +88,8 @@ def load_training_audio(config: UMTTrainConfig, *, sample_rate: int, progress: b
                                      "sr": sample_rate, "shifts": shifts.tolist(), "augment": config.augment,
                                      "generator": synth.GENERATOR_VERSION}, sort_keys=True).encode()).hexdigest()
     cache_path = _cache_dir() / f"{key[:24]}.npz"
+    clean: dict[str, list[np.ndarray]]
+    shifted: dict[str, list[np.ndarray]]
     if cache and cache_path.is_file():
         with np.load(cache_path, allow_pickle=False) as f:
             meta = json.loads(str(f["meta"]))
@@ -96,8 +98,8 @@ def load_training_audio(config: UMTTrainConfig, *, sample_rate: int, progress: b
         return clean, shifted, meta
     import soundfile as sf
 
-    clean: dict[str, list[np.ndarray]] = {d: [] for d in config.domains}
-    shifted: dict[str, list[np.ndarray]] = {d: [] for d in config.domains}
+    clean = {d: [] for d in config.domains}
+    shifted = {d: [] for d in config.domains}
     wav_hashes: dict[str, list[str]] = {d: [] for d in config.domains}
     seconds = {d: 0.0 for d in config.domains}
     specs = [(di, d, pi) for di, d in enumerate(config.domains) for pi in range(config.pieces)]
@@ -134,7 +136,7 @@ def load_training_audio(config: UMTTrainConfig, *, sample_rate: int, progress: b
         arrays["meta"] = np.array(json.dumps(meta))
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache_path.with_suffix(".tmp.npz")
-        np.savez(tmp, **arrays)
+        np.savez(tmp, **arrays)  # type: ignore[arg-type]  # numpy's stub: a **key could be allow_pickle
         os.replace(tmp, cache_path)
     return clean, shifted, meta
 

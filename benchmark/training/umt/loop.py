@@ -95,8 +95,8 @@ def _train(config: UMTTrainConfig, *, output: Path, progress: bool, restart: boo
     rng = np.random.default_rng(config.seed)
     model = UMT(net_cfg).to(device)
     ae_params = list(model.encoder.parameters()) + list(model.decoders.parameters())
-    optimizer = torch.optim.Adam([{"params": ae_params}, {"params": model.classifier.parameters()}],
-                                 lr=config.learning_rate)
+    groups: list[dict[str, Any]] = [{"params": ae_params}, {"params": model.classifier.parameters()}]
+    optimizer = torch.optim.Adam(groups, lr=config.learning_rate)
     history: dict[str, list[float]] = {"recon": [], "confusion": [], "accuracy": []}
     step, seconds = 0, 0.0
     output.mkdir(parents=True, exist_ok=True)
@@ -159,12 +159,10 @@ def _train(config: UMTTrainConfig, *, output: Path, progress: bool, restart: boo
         z = model.encoder(torch.from_numpy(x_aug).to(device))
         logits = model.classifier(grad_reverse(z, config.lambda_confusion))
         confusion = F.cross_entropy(logits, labels_t)
-        recon = 0.0
         b = config.batch_per_domain
-        for j, decoder in enumerate(model.decoders):
-            rows = slice(j * b, (j + 1) * b)
-            recon = recon + F.cross_entropy(decoder(x_t[rows], z[rows]), x_t[rows])
-        recon = recon / len(model.decoders)
+        rows = [slice(j * b, (j + 1) * b) for j in range(len(model.decoders))]  # the batch is ordered by domain
+        terms = [F.cross_entropy(decoder(x_t[r], z[r]), x_t[r]) for decoder, r in zip(model.decoders, rows)]
+        recon = sum(terms[1:], terms[0]) / len(terms)  # the decoders' mean, summed in domain order
         loss = recon + confusion
         optimizer.zero_grad()
         loss.backward()
@@ -197,7 +195,7 @@ def _train(config: UMTTrainConfig, *, output: Path, progress: bool, restart: boo
                           config=saved)
 
 
-def _validation_loss(model: Any, config: UMTTrainConfig, sr: int, device: Any) -> dict[str, float]:
+def _validation_loss(model: Any, config: UMTTrainConfig, sr: int, device: Any) -> dict[str, Any]:
     """Teacher-forced reconstruction loss and classifier accuracy on fixed validation segments
     (validation pieces 0-1, rendered in each domain; never trained on)."""
     import torch

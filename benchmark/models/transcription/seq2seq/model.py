@@ -41,7 +41,7 @@ class Seq2SeqTranscriber(TranscriptionModel):
 
     name: ClassVar[str] = "seq2seq"
     version: ClassVar[str] = "1"
-    sample_rate: ClassVar[int] = 16000
+    sample_rate: int = 16000
     description: ClassVar[str] = "MT3-style seq2seq transcriber"
 
     def __init__(self, *, checkpoint: str | None = None, device: str = "auto", batch_size: int = 32,

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -235,6 +235,9 @@ class DecoderLayer(nn.Module):
 class Seq2SeqNet(nn.Module):
     """Spectrogram segments -> event tokens."""
 
+    mel_mean: torch.Tensor  # buffers: per-bin standardisation of the log mel input
+    mel_std: torch.Tensor
+
     def __init__(self, config: NetConfig, *, shift_ids: tuple[int, int], steps_per_frame: float):
         super().__init__()
         c = self.config = config
@@ -251,6 +254,11 @@ class Seq2SeqNet(nn.Module):
         self.logits = nn.Linear(c.d_model, c.vocab_size, bias=False)
         self.drop = nn.Dropout(c.dropout)
         nn.init.normal_(self.embed.weight, std=1.0)
+
+    @property
+    def decoder_layers(self) -> list[DecoderLayer]:
+        """The decoder's layers with their type (``decoder`` holds them, under the state dict's names)."""
+        return [cast(DecoderLayer, layer) for layer in self.decoder]
 
     # -- encoder ------------------------------------------------------------------------
     def encode(self, frames: torch.Tensor, frame_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -290,7 +298,7 @@ class Seq2SeqNet(nn.Module):
         memory, mask = self.encode(frames, frame_mask)
         positions = torch.arange(decoder_input.shape[1], device=decoder_input.device)
         y = self.drop(self.embed_tokens(decoder_input, positions, self.current_time(decoder_input)))
-        for layer in self.decoder:
+        for layer in self.decoder_layers:
             y = layer(y, layer.cross_attn.keys_values(memory), mask)
         return self.logits(self.decoder_norm(y))
 
@@ -301,7 +309,7 @@ def greedy_decode(net: Seq2SeqNet, memory: torch.Tensor, mask: torch.Tensor | No
     """Greedy decoding with a key/value cache; returns each sequence's tokens up to (excluding) EOS."""
     b = memory.shape[0]
     device = memory.device
-    cross = [layer.cross_attn.keys_values(memory) for layer in net.decoder]
+    cross = [layer.cross_attn.keys_values(memory) for layer in net.decoder_layers]
     caches: list[dict[str, torch.Tensor]] = [{} for _ in net.decoder]
     token = torch.full((b,), start, dtype=torch.long, device=device)
     time = torch.zeros(b, dtype=torch.long, device=device)
