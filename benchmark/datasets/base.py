@@ -300,8 +300,8 @@ class Dataset(ABC):
             stats[rel] = [st.st_size, st.st_mtime_ns]
         if check_extra and split is None and root.is_dir() and expected:
             tracked = set(expected)
-            for dirpath, _dirs, files in os.walk(root):
-                for fname in files:
+            for dirpath, _dirs, fnames in os.walk(root):
+                for fname in fnames:
                     rel = os.path.relpath(os.path.join(dirpath, fname), root)
                     if fname.startswith(".") or rel in tracked or self.is_annex_file(rel):
                         continue

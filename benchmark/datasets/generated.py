@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import sys
 from abc import abstractmethod
-from collections.abc import Hashable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -40,12 +39,12 @@ class GeneratedDataset(Dataset):
     prepare_unit: ClassVar[str] = "item"  # what one build call makes, for the progress bar
 
     @abstractmethod
-    def prepare_units(self) -> list[tuple[Hashable, dict[str, dict[str, Any]]]]:
+    def prepare_units(self) -> list[tuple[Any, dict[str, dict[str, Any]]]]:
         """``(unit, {relative path: manifest spec})`` for every group of files one
         :meth:`build_unit` call makes, in a stable order."""
 
     @abstractmethod
-    def build_unit(self, unit: Hashable) -> dict[str, bytes]:
+    def build_unit(self, unit: Any) -> dict[str, bytes]:
         """Relative path -> bytes of every file of ``unit``."""
 
     def differ_note(self) -> str:

@@ -111,7 +111,7 @@ class GuitarSet(RealDataset):
 }"""
     license = "CC BY 4.0"
     homepage = "https://guitarset.weebly.com/"
-    splits = ("train", "validation")
+    splits: tuple[str, ...] = ("train", "validation")
     manifest_file = "guitarset.json"
     required_files = ("annotation",)
     annex_patterns = RealDataset.annex_patterns + tuple(f"{folder}/*" for folder in AUDIO_FOLDERS)

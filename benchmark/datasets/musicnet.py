@@ -82,7 +82,7 @@ class MusicNet(RealDataset):
 }"""
     license = "CC BY 4.0"
     homepage = "https://zenodo.org/record/5120004"
-    splits = ("train", "validation", "test")
+    splits: tuple[str, ...] = ("train", "validation", "test")
     manifest_file = "musicnet.json"
     required_files = ("train_labels", "test_labels")
     layout_hint = "register the unpacked musicnet/ folder (train_data/ train_labels/ test_data/ test_labels/)"
@@ -129,7 +129,7 @@ MANIFEST_INPUT = ("--musicnet-csv", "musicnet_metadata.csv")
 
 def build_manifest(csv_path: Path) -> dict[str, Any]:
     """The shipped manifest, from ``musicnet_metadata.csv`` and MT3's held-out track ids."""
-    items = {}
+    items: dict[str, dict[str, Any]] = {}
     with open(csv_path, newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
             track = row["id"]

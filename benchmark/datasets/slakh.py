@@ -155,7 +155,7 @@ class Slakh2100(RealDataset):
     citation = SLAKH_CITATION
     license = "CC BY 4.0"
     homepage = "http://www.slakh.com/"
-    splits = ("train", "validation", "test", "omitted")
+    splits: tuple[str, ...] = ("train", "validation", "test", "omitted")
     manifest_file = "slakh2100.json"
     layout_hint = "register the unpacked slakh2100_flac_redux/ folder (train/ validation/ test/ omitted/)"
     archives: ClassVar[tuple[Archive, ...]] = (  # Zenodo record 4599666; md5 as in mirdata's loader
@@ -282,7 +282,7 @@ class Cerberus4(Slakh2100):
   booktitle={International Conference on Learning Representations (ICLR)},
   year={2022}
 }"""
-    splits = ("train", "validation", "test")
+    splits: tuple[str, ...] = ("train", "validation", "test")
     #: MT3's CERBERUS4_CONFIG.track_specs (mt3/datasets.py lines 267-272): (name, program, is_drum),
     #: scored one by one as ``track_<name>_*`` (musebench.metrics.transcription.track_scores)
     track_specs: ClassVar[tuple[tuple[str, int, bool], ...]] = (
@@ -359,7 +359,7 @@ class Cerberus4(Slakh2100):
                 else:
                     classes = {cls for cls, _ in self.selected_stems(track).values()}
                     qualifies = classes == {"piano", "guitar", "bass", "drums"}
-                    cache[track] = [*(key or [None, None]), qualifies]
+                    cache[track] = [*key, qualifies] if key is not None else [None, None, qualifies]
                     changed = True
                 if qualifies:
                     keep.append(track)

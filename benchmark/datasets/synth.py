@@ -33,7 +33,6 @@ re-exports both (``musebench.datasets.synth.compose``, ``.build_item``, ... keep
 from __future__ import annotations
 
 import os
-from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -207,14 +206,14 @@ class SynthDataset(GeneratedDataset):
         return render_synth_notes(notes, program_override=program_override, sample_rate=sample_rate)
 
     # ---- preparation (GeneratedDataset.prepare) -------------------------------------------
-    def prepare_units(self) -> list[tuple[Hashable, dict[str, dict[str, Any]]]]:
+    def prepare_units(self) -> list[tuple[Any, dict[str, dict[str, Any]]]]:
         """One unit per item (every variant): ``(variant, split, index)`` and its two files."""
         return [((entry["metadata"]["variant"], entry["split"], int(entry["metadata"]["index"])),
                  {spec["path"]: spec for spec in entry["files"].values()})
                 for _iid, entry in sorted(self.manifest().items.items())]
 
-    def build_unit(self, unit: Hashable) -> dict[str, bytes]:
-        variant, split, index = unit  # type: ignore[misc]  # the units prepare_units made
+    def build_unit(self, unit: Any) -> dict[str, bytes]:
+        variant, split, index = unit  # the units prepare_units made
         built = build_item(variant, split, index)
         files = built.entry["files"]
         return {files["audio"]["path"]: built.wav, files["midi"]["path"]: built.midi}

@@ -24,7 +24,6 @@ rendering per program, shared by the pairs that use it).
 from __future__ import annotations
 
 import os
-from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -238,7 +237,7 @@ class SynthPairs(GeneratedDataset):
     made = "rendered"
     prepare_unit = "score"
 
-    def prepare_units(self) -> list[tuple[Hashable, dict[str, dict[str, Any]]]]:
+    def prepare_units(self) -> list[tuple[Any, dict[str, dict[str, Any]]]]:
         """One unit per score: ``(split, synth id)`` and its MIDI file and one WAV per program."""
         expected = {spec["path"]: spec for e in self.full_manifest().items.values() for spec in e["files"].values()}
         scores = sorted({(e["split"], e["metadata"]["synth_id"]) for e in self.full_manifest().items.values()})
@@ -246,8 +245,8 @@ class SynthPairs(GeneratedDataset):
                                 if r.endswith(f"/{split}/{iid}.mid") or r.endswith(f"/{split}/{iid}.wav")})
                 for split, iid in scores]
 
-    def build_unit(self, unit: Hashable) -> dict[str, bytes]:
-        split, iid = unit  # type: ignore[misc]  # the units prepare_units made
+    def build_unit(self, unit: Any) -> dict[str, bytes]:
+        split, iid = unit  # the units prepare_units made
         return build_files(split, int(iid.rsplit("-", 1)[1]))
 
     def verify_prepared(self) -> VerifyReport:
