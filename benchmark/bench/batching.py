@@ -21,7 +21,7 @@ import time
 from typing import Any
 from collections.abc import Sequence
 
-from .common import Table, fmt, fmt_x, progress, ratio, run_child
+from .common import Table, fmt, fmt_x, item_audio_path, progress, ratio, run_child, transcriber
 
 TASK = "synth-piano"
 MODELS = ("basic-pitch", "transkun")
@@ -52,15 +52,17 @@ def compare(*, model: str, task: str = TASK, n_items: int = 4, seconds: float | 
     items = dataset.items(spec.split)[:n_items]
     cls = get_model_class(model, family=spec.family)
     one_params, batched_params = CONFIGS.get(model, ({}, {}))
-    one, batched = cls(device=device, **one_params), cls(device=device, **batched_params)
-    if not batched.batches_items:
+    one, batched = transcriber(cls(device=device, **one_params)), transcriber(cls(device=device, **batched_params))
+    if not batched.batches_items():
         raise ValueError(f"{model} does not batch across items (no transcribe_batch)")
     one.load()
     batched.load()
     sr = one.sample_rate or spec.sample_rate
+    if sr is None:
+        raise ValueError(f"bench: neither model {model} nor task {task} sets a sample rate")
     audios = []
     for item in items:
-        audio, sr = load_audio(item.audio_path, sample_rate=sr)
+        audio, sr = load_audio(item_audio_path(item), sample_rate=sr)
         audios.append(audio if seconds is None else audio[: int(round(seconds * sr))])
     contexts = [Context(item=item, seed=item_seed(0, item.id)) for item in items]
 

@@ -15,13 +15,31 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from collections.abc import Callable, Sequence
+
+if TYPE_CHECKING:
+    from ..models.base import TranscriptionModel
 
 ROOT = Path(__file__).resolve().parents[2]
 
 #: ``python -m`` target of the child entry point
 CHILD_MODULE = "musebench.bench.child"
+
+
+def item_audio_path(item: Any) -> Path:
+    """The audio file of a dataset item (the model sections measure transcription of audio)."""
+    if item.audio_path is None:
+        raise ValueError(f"bench: item {item.id} has no audio file")
+    return Path(item.audio_path)
+
+
+def transcriber(model: Any) -> TranscriptionModel:
+    """``model`` as a transcription model: the model sections time ``transcribe``, which plug-ins
+    may provide without subclassing :class:`musebench.models.base.TranscriptionModel`."""
+    if not callable(getattr(model, "transcribe", None)):
+        raise ValueError(f"bench: model {getattr(model, 'name', model)!r} has no transcribe()")
+    return cast(TranscriptionModel, model)
 
 
 def progress(message: str) -> None:
@@ -151,7 +169,7 @@ class Table:
 
     title: str
     columns: Sequence[str]
-    rows: list[Sequence[str]]
+    rows: Sequence[Sequence[Any]]  # cells are printed with str()
     notes: list[str]
 
     def render(self) -> str:

@@ -10,11 +10,12 @@ sampled every 0.1 s during the timed call for the mean GPU utilisation.
 """
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 from collections.abc import Sequence
 
-from .common import Table, fmt, progress, run_child
+from .common import Table, fmt, item_audio_path, progress, run_child, transcriber
 
 TASK = "synth-piano"
 MODELS = ("basic-pitch", "transkun")
@@ -34,8 +35,8 @@ class GpuUtilisation:
         self._index = device.split(":", 1)[1] if ":" in device else "0"
         self._interval = interval
         self._samples: list[float] = []
-        self._stop = None
-        self._thread = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def _poll(self) -> None:
         import subprocess
@@ -51,9 +52,7 @@ class GpuUtilisation:
 
     def __enter__(self) -> GpuUtilisation:
         if self._enabled:
-            import threading
-
-            self._stop = threading.Event()
+            self._stop.clear()
             self._thread = threading.Thread(target=self._poll, daemon=True)
             self._thread.start()
         return self
@@ -88,11 +87,11 @@ def real_time_factor(*, model: str, task: str = TASK, item_index: int = 0, secon
     item = dataset.items(spec.split)[item_index]
     cls = get_model_class(model, family=spec.family)
     t0 = time.perf_counter()
-    m = cls(device=device)
+    m = transcriber(cls(device=device))
     m.load()
     load_s = time.perf_counter() - t0
     sr = m.sample_rate or spec.sample_rate
-    audio, sr = load_audio(item.audio_path, sample_rate=sr)
+    audio, sr = load_audio(item_audio_path(item), sample_rate=sr)
     reference = dataset.load_notes(item)
     if seconds is not None:
         audio = audio[: int(round(seconds * sr))]

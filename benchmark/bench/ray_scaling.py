@@ -60,7 +60,7 @@ def timed_run(*, task: str, model: str, backend: str, workers: int | None = None
 
         original = ray_backend._init_ray
 
-        def init(address, n):  # type: ignore[no-untyped-def]
+        def init(address: Any, n: Any) -> Any:
             nonlocal init_s
             t0 = time.perf_counter()
             try:

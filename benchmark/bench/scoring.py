@@ -54,13 +54,14 @@ def piano_like(n_notes: int, *, seed: int = 0) -> tuple[tuple[np.ndarray, np.nda
     event_rate = 8.0 / sizes.mean()
     event_times = np.cumsum(rng.exponential(1 / event_rate, n_events))
     centre = np.clip(60 + np.cumsum(rng.normal(0, 2, n_events)), 36, 84)
-    onsets, pitches = [], []
+    onset_list: list[float] = []
+    pitch_list: list[float] = []
     for t, c, k in zip(event_times, centre, sizes):
         offs = rng.choice([-12, -7, -5, -3, 0, 4, 7, 12], size=k, replace=False)
-        pitches.extend(np.clip(np.round(c) + offs, 21, 108))
-        onsets.extend([t] * k)
-    onsets = np.asarray(onsets)[:n_notes]
-    pitches = np.asarray(pitches)[:n_notes]
+        pitch_list.extend(np.clip(np.round(c) + offs, 21, 108))
+        onset_list.extend([t] * k)
+    onsets = np.asarray(onset_list)[:n_notes]
+    pitches = np.asarray(pitch_list)[:n_notes]
     durations = np.clip(rng.lognormal(np.log(0.3), 0.6, n_notes), 0.05, 4.0)
     ref = (np.c_[onsets, onsets + durations], pitches, rng.integers(30, 111, n_notes).astype(float))
 

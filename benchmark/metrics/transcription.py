@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Any
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -539,8 +540,8 @@ def track_scores(ref: Notes, est: Notes, track_specs: Sequence[tuple[str, int, b
     ``get_prettymidi_pianoroll(is_drum=True)``).
     """
     out: dict[str, float] = {}
-    tol = dict(onset_tolerance=onset_tolerance, pitch_tolerance=pitch_tolerance,
-               offset_min_tolerance=offset_min_tolerance, matcher=matcher)
+    tol: dict[str, Any] = dict(onset_tolerance=onset_tolerance, pitch_tolerance=pitch_tolerance,
+                               offset_min_tolerance=offset_min_tolerance, matcher=matcher)
     for name, program, is_drum in track_specs:
         r = ref.select((ref.programs == program) & (ref.is_drum == is_drum))
         e = est.select((est.programs == program) & (est.is_drum == is_drum))
@@ -632,8 +633,8 @@ def evaluate(
         raise ConfigError("transcription metrics: frame_velocity_threshold must be a number >= 0 "
                           f"(got {frame_velocity_threshold!r})")
     ref, est = validate(ref, est)
-    tolerances = dict(onset_tolerance=onset_tolerance, pitch_tolerance=pitch_tolerance,
-                      offset_min_tolerance=offset_min_tolerance, matcher=matcher)
+    tolerances: dict[str, Any] = dict(onset_tolerance=onset_tolerance, pitch_tolerance=pitch_tolerance,
+                                      offset_min_tolerance=offset_min_tolerance, matcher=matcher)
     ref_idx, est_idx = np.flatnonzero(~ref.is_drum), np.flatnonzero(~est.is_drum)
     ref_n, est_n = ref.select(ref_idx), est.select(est_idx)
     if len(ref) and not len(ref_n):
@@ -660,7 +661,6 @@ def evaluate(
     scores.update(onset_tolerance_sweep(ref_n, est_n, tolerances=[t for t in SWEEP_TOLERANCES if t not in same],
                                         pitch_tolerance=pitch_tolerance, offset_ratio=offset_ratio, matcher=matcher))
     scores.update({sweep_name(t): scores["onset_offset_f1"] for t in same})
-    drums = None
     for granularity, name in (("full", "multi_instrument_f1"), ("midi_class", "multi_instrument_f1_midi_class"),
                               ("flat", "multi_instrument_f1_flat")):
         pooled = program_aware_counts(ref, est, granularity=granularity, offset_ratio=offset_ratio,
@@ -670,7 +670,7 @@ def evaluate(
             scores["multi_instrument_precision"] = pooled["all"].precision
             scores["multi_instrument_recall"] = pooled["all"].recall
             scores["multi_instrument_nondrum_f1"] = pooled["nondrum"].f1
-        drums = pooled["drum"]
+    drums = pooled["drum"]  # the drum track's counts do not depend on the granularity (the last: flat)
     # MT3: a drum onset F1 for every example (0 without drums on either side), averaged over all
     scores["drum_onset_f1"] = drums.f1
     if ref.is_drum.any() or est.is_drum.any():

@@ -34,13 +34,19 @@ one CPU core (``scripts/bench_translation.py``).
 
 Cross-CPU determinism
 ---------------------
-The band projection (one matrix product per block of frames) runs in float64 and is rounded
-to float32 once: BLAS picks its kernel by CPU (OpenBLAS's Haswell and Sandybridge kernels sum
-in different orders), and a float32 product differed in its last bit between CPUs, enough to
-flip a near-tie of the DTW path and move ``timbre_correlation_dtw`` of a test triple by 3e-4.
-Rounding a float64 product to float32 gives the same float32 on every CPU unless the product
-lies within about 1e-16 of a rounding boundary. The power spectrum is ``re^2 + im^2`` in
-float64 (exact for float32 inputs up to one rounding), not ``abs()``, whose SIMD paths vary.
+The features are the same, bit for bit, on every CPU. They once were not: the band
+projection (power spectrum times the semitone/mel matrix) was a float32 BLAS product, and
+BLAS picks its kernels by CPU (OpenBLAS's Haswell and Prescott kernels sum in different
+orders), so the last bits of the chroma differed between machines, enough to flip a near-tie
+of the DTW path and move ``timbre_correlation_dtw`` of a regression triple by 3e-4
+(0.136469 vs 0.136751). The product is now summed in float64 (of the same float32 values) and
+rounded to float32 once: whatever order a CPU's kernel adds the terms in, the float64 sums
+differ by about 1e-16 relative, far below half a float32 step (6e-8), so they round to the same
+float32 unless a sum lies within 1e-16 of a rounding boundary (about one value in 10^9). The
+power spectrum is ``re * re + im * im`` (IEEE products and sums, the same with or without
+SIMD) rather than ``abs()``, whose vectorised paths vary. This costs about 0.07 s per
+10-minute signal. tests/metrics/test_translation_metrics.py runs the suite under two OpenBLAS
+kernels (``OPENBLAS_CORETYPE``) and requires the same scores.
 """
 from __future__ import annotations
 
@@ -49,6 +55,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+import scipy.fft
 
 from ..embeddings.mfcc import mfcc as mfcc_from_mel
 from ..errors import BadInputError, ConfigError
@@ -214,8 +221,9 @@ def validate(audio: np.ndarray, *, sample_rate: int, config: FeatureConfig | Non
 
 @lru_cache(maxsize=8)
 def _band_matrix(sample_rate: int, n_fft: int, n_mels: int) -> np.ndarray:
-    """One dense (n_freq, 84 + n_mels + 1) matrix (float32 values, stored as float64) mapping a power spectrum to the
-    semitone bins, the mel bands and (last column) the frame's mean square.
+    """One dense (n_freq, 84 + n_mels + 1) matrix mapping a power spectrum to the semitone bins,
+    the mel bands and (last column) the frame's mean square: float32 values, held as float64
+    so that the product is summed in float64 (see the module docstring).
 
     The power spectrum it expects is ``|X|^2`` of the windowed frame, unscaled.
     """
@@ -239,7 +247,7 @@ def _band_matrix(sample_rate: int, n_fft: int, n_mels: int) -> np.ndarray:
     parseval[0] = parseval[-1] = 1.0 / n_fft
     mean_square = parseval / np.sum(window ** 2)
     matrix = np.column_stack([semitone * scale, mel * scale, mean_square]).astype(np.float32)
-    return np.ascontiguousarray(matrix, dtype=np.float64)  # float32 values, multiplied in float64
+    return np.ascontiguousarray(matrix, dtype=np.float64)
 
 
 @lru_cache(maxsize=8)
@@ -250,7 +258,6 @@ def _window(n_fft: int) -> np.ndarray:
 
 def _stft_bands(audio: np.ndarray, config: FeatureConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Semitone power (T, 84), mel power (T, n_mels) and frame mean square (T,), block by block."""
-    import scipy.fft
     from numpy.lib.stride_tricks import sliding_window_view
 
     n_fft, hop = config.n_fft, config.hop_length
@@ -265,9 +272,8 @@ def _stft_bands(audio: np.ndarray, config: FeatureConfig) -> tuple[np.ndarray, n
     for start in range(0, n_frames, _BLOCK):
         block = frames[start:start + _BLOCK] * window
         spec = scipy.fft.rfft(block, axis=1, workers=1)
-        re, im = spec.real.astype(np.float64), spec.imag.astype(np.float64)
-        power = re * re + im * im  # |X|^2 in float64: the same on every CPU
-        out[start:start + len(block)] = power @ bands  # float64 product, rounded to float32 once
+        power = spec.real * spec.real + spec.imag * spec.imag  # |X|^2: IEEE products and sums, any CPU
+        out[start:start + len(block)] = power.astype(np.float64) @ bands  # float64 sums, rounded to float32 once
     n_pitch = PITCH_MAX - PITCH_MIN + 1
     return out[:, :n_pitch], out[:, n_pitch:-1], out[:, -1].astype(np.float64)
 
