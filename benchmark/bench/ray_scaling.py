@@ -60,11 +60,11 @@ def timed_run(*, task: str, model: str, backend: str, workers: int | None = None
 
         original = ray_backend._init_ray
 
-        def init(address: Any, n: Any) -> Any:
+        def init(address: str | None, workers: int | None) -> None:
             nonlocal init_s
             t0 = time.perf_counter()
             try:
-                return original(address, n)
+                original(address, workers)
             finally:
                 init_s = time.perf_counter() - t0
 

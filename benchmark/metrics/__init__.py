@@ -61,7 +61,7 @@ class MetricSpec:
     def resolve(self) -> Callable[..., float] | None:
         """The function (imported if it is a lazy target), or None."""
         if isinstance(self.function, str):
-            return import_target(self.function)  # type: ignore[no-any-return]
+            return import_target(self.function)
         return self.function
 
     def __call__(self, **inputs: Any) -> float:
