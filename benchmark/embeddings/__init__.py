@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..metrics import MetricSpec
 from ..registry import Registry
 from .base import Embedding, pool_windows
 
@@ -42,7 +43,7 @@ def get_embedding(name: str, **params: Any) -> Embedding:
     return EMBEDDINGS.get(name)(**params)
 
 
-def frechet_metric_spec(embedding: str, *, description: str | None = None):
+def frechet_metric_spec(embedding: str, *, description: str | None = None) -> MetricSpec:
     """The catalogue entry of the metric ``frechet_<embedding>`` (for plug-in embeddings).
 
     Returns
@@ -50,19 +51,15 @@ def frechet_metric_spec(embedding: str, *, description: str | None = None):
     musebench.metrics.MetricSpec
         Family ``generation``, lower is better, aggregated once per run (``"set"``).
     """
-    from ..metrics import MetricSpec
-
     name = f"frechet_{embedding.replace('-', '_')}"
     return MetricSpec(name, "generation", False,
                       description or f"Frechet distance of {embedding} embeddings, generated vs reference clips",
                       "set")
 
 
-def set_distance_metric_specs(embedding: str) -> list:
+def set_distance_metric_specs(embedding: str) -> list[MetricSpec]:
     """The three catalogue entries of an embedding's set distances: ``frechet_<e>``,
     ``frechet_inf_<e>`` (FAD-inf) and ``kad_<e>`` (KAD), for a plug-in to declare together."""
-    from ..metrics import MetricSpec
-
     e = embedding.replace("-", "_")
     return [frechet_metric_spec(embedding),
             MetricSpec(f"frechet_inf_{e}", "generation", False, f"FAD-inf of {embedding} embeddings", "set"),
