@@ -21,7 +21,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 
-from .errors import IncomparableError, MissingDataError
+from .errors import IncomparableError, MissingDataError, UnknownNameError
 from .io_utils import atomic_write_json, atomic_write_text
 from .metrics import METRICS
 from .metrics.stats import paired_bootstrap_ci, wilcoxon_p
@@ -67,8 +67,6 @@ def load_baseline(name: str, *, results_dir: str | os.PathLike | None = None) ->
     path = Path(name) if name.endswith(".json") else baselines_dir(results_dir) / f"{name}.json"
     if not path.is_file():
         known = sorted(p.stem for p in baselines_dir(results_dir).glob("*.json"))
-        from .errors import UnknownNameError
-
         if not name.endswith(".json"):
             raise UnknownNameError("baseline", name, known)
         raise MissingDataError(f"{path}: baseline file not found")
@@ -177,8 +175,6 @@ def check(run_dir: str | os.PathLike, *, baseline: str, metrics: list[str] | Non
                                  if r["status"] != "ok" and base_items[i]["status"] == "ok")
     for name in names:
         if name not in METRICS:
-            from .errors import UnknownNameError
-
             raise UnknownNameError("metric", name, METRICS.names())
         spec = METRICS.get(name)
         b_sum = (base["metrics"].get(name) or {}).get("mean")

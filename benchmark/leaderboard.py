@@ -1,5 +1,8 @@
 """Leaderboards: rank runs per task, with confidence intervals and statistical ties.
 
+This module ranks (:func:`build_leaderboards` -> :class:`TaskBoard`); :mod:`musebench.report`
+renders boards in every format (Markdown, CSV, JSON, HTML) and says what a board means.
+
 Which runs are compared
     Runs are comparable only when they share task version, data fingerprint and the item set
     they were asked to score (``config.json`` ``item_ids``). A board ranks one such group: the
@@ -40,9 +43,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .io_utils import read_json
 from .metrics import METRICS
 from .metrics.stats import bootstrap_mean_ci, wilcoxon_p
 from .results import RunRecord, iter_runs
+from .tasks import all_tasks
 
 
 @dataclass
@@ -63,8 +68,6 @@ class TaskBoard:
 
 def asked_items(run: RunRecord) -> list[str]:
     """The items the run was asked to score (config.json), else those it has records for."""
-    from .io_utils import read_json
-
     cfg = run.path / "config.json"
     if cfg.is_file():
         ids = (read_json(cfg, what="run config") or {}).get("item_ids")
@@ -117,7 +120,8 @@ def _higher(metric: str) -> bool:
     return METRICS.get(metric).higher_is_better if metric in METRICS else True
 
 
-def _is_set(metric: str) -> bool:
+def is_set_level(metric: str) -> bool:
+    """True for a set-level metric (a distance between whole sets, no per-item scores)."""
     return metric in METRICS and METRICS.get(metric).aggregate == "set"
 
 
@@ -155,7 +159,7 @@ def significance_ranks(runs: list[RunRecord], metric: str, *, alpha: float = 0.0
     """rank = 1 + number of runs significantly better on ``metric`` (paired over ``items``,
     failures filled in as :func:`ranked_values` does)."""
     higher = _higher(metric)
-    if _is_set(metric):
+    if is_set_level(metric):
         return _set_metric_ranks(runs, metric, higher=higher)
     if items is None:
         items = sorted(set().union(*[set(asked_items(r)) for r in runs])) if runs else []
@@ -181,7 +185,7 @@ def significance_ranks(runs: list[RunRecord], metric: str, *, alpha: float = 0.0
 def _set_metric_ranks(runs: list[RunRecord], metric: str, *, higher: bool) -> dict[str, int]:
     """Ranks on a set-level metric (no per-item scores): another run counts as significantly
     better when its bootstrap CI lies entirely on the better side of this run's CI."""
-    ci = {}
+    ci: dict[Path, tuple[float, float] | None] = {}
     for r in runs:
         m = r.metric(metric) or {}
         lo, hi = m.get("ci_low"), m.get("ci_high")
@@ -190,9 +194,10 @@ def _set_metric_ranks(runs: list[RunRecord], metric: str, *, higher: bool) -> di
     for r in runs:
         better = 0
         for o in runs:
-            if o is r or ci[r.path] is None or ci[o.path] is None:
+            mine, theirs = ci[r.path], ci[o.path]
+            if o is r or mine is None or theirs is None:
                 continue
-            if (ci[o.path][0] > ci[r.path][1]) if higher else (ci[o.path][1] < ci[r.path][0]):
+            if (theirs[0] > mine[1]) if higher else (theirs[1] < mine[0]):
                 better += 1
         ranks[str(r.path)] = 1 + better
     return ranks
@@ -211,7 +216,7 @@ def _row(run: RunRecord, metrics: list[str], *, values: dict[str, dict[str, np.n
     for m in metrics:
         s = d["metrics"].get(m) or {}
         row[f"{m}_scored_mean"] = s.get("mean")
-        if values is not None and m in values and not _is_set(m):
+        if values is not None and m in values and not is_set_level(m):
             ci = bootstrap_mean_ci(values[m][str(run.path)], seed=seed)
             row[m], row[f"{m}_ci_low"], row[f"{m}_ci_high"] = ci.to_json()["mean"], ci.to_json()["ci_low"], \
                 ci.to_json()["ci_high"]
@@ -219,7 +224,7 @@ def _row(run: RunRecord, metrics: list[str], *, values: dict[str, dict[str, np.n
             row[m] = s.get("mean", s.get("value"))
             row[f"{m}_ci_low"] = s.get("ci_low")
             row[f"{m}_ci_high"] = s.get("ci_high")
-        if _is_set(m):
+        if is_set_level(m):
             for extra in ("floor", "n_generated", "n_reference", "warning"):
                 if extra in s:
                     row[f"{m}_{extra}"] = s[extra]
@@ -260,9 +265,9 @@ def build_board(task: str, runs: list[RunRecord], *, alpha: float = 0.05,
         full = any(_covers_full_split(m) for m in groups[main_key])
     else:
         main_key, main, items, full = None, [], [], True
-    values = {m: ranked_values(main, m, items) for m in metrics if not _is_set(m)}
+    values = {m: ranked_values(main, m, items) for m in metrics if not is_set_level(m)}
     n_min = min_items_for_significance(alpha)
-    possible = _is_set(primary) or len(items) >= n_min
+    possible = is_set_level(primary) or len(items) >= n_min
     ranks = significance_ranks(main, primary, alpha=alpha, items=items) if primary and main else {}
     table = pd.DataFrame([_row(r, metrics, values=values, n_asked=len(items)) for r in main])
     notes: list[str] = []
@@ -288,7 +293,7 @@ def build_board(task: str, runs: list[RunRecord], *, alpha: float = 0.05,
             notes.append(f"No run covers the task's full split; this board compares the {len(items)} items of "
                          "runs made with --limit.")
     for key, members in groups.items():
-        if key == main_key:
+        if main_key is None or key == main_key:  # (None only when there are no groups)
             continue
         for r in latest_per_model(members):
             row = _row(r, metrics)
@@ -315,8 +320,6 @@ def build_board(task: str, runs: list[RunRecord], *, alpha: float = 0.05,
 
 def build_leaderboards(*, results_dir: str | os.PathLike | None = None, task: str | None = None,
                        alpha: float = 0.05) -> list[TaskBoard]:
-    from .tasks import all_tasks
-
     tasks = all_tasks()
     by_task: dict[str, list[RunRecord]] = {}
     for r in iter_runs(results_dir, task=task):
@@ -324,96 +327,3 @@ def build_leaderboards(*, results_dir: str | os.PathLike | None = None, task: st
     return [build_board(name, runs, alpha=alpha, current_version=tasks[name].version if name in tasks else None,
                         primary_metric=tasks[name].primary if name in tasks else None)
             for name, runs in sorted(by_task.items())]
-
-
-def _fmt(mean, lo, hi) -> str:
-    if mean is None or (isinstance(mean, float) and np.isnan(mean)):
-        return "–"
-    if lo is None or hi is None or (isinstance(lo, float) and np.isnan(lo)):
-        return f"{mean:.3f}"
-    return f"{mean:.3f} [{lo:.3f}, {hi:.3f}]"
-
-
-def display_frame(board: TaskBoard, *, flagged: bool = False) -> pd.DataFrame:
-    df = board.flagged if flagged else board.table
-    if df.empty:
-        return df
-    out = pd.DataFrame()
-    if not flagged:
-        out["rank"] = ["–" if r is None or (isinstance(r, float) and np.isnan(r)) else f"{int(r)}{'=' if t else ''}"
-                       for r, t in zip(df["rank"], df["tied"])]
-    out["model"] = df["model"]
-    partial = bool((df["failed"] > 0).any())
-    for m in board.metrics:
-        out[m] = [_fmt(a, b, c) for a, b, c in zip(df[m], df[f"{m}_ci_low"], df[f"{m}_ci_high"])]
-        if m == board.primary and partial and not _is_set(m):
-            out[f"{m} (scored items only)"] = [_fmt(v, None, None) for v in df[f"{m}_scored_mean"]]
-        floor = f"{m}_floor"
-        if floor in df and df[floor].notna().any():
-            out[f"{m} floor"] = [_fmt(v, None, None) for v in df[floor]]
-    out["coverage"] = df["coverage"]
-    out["rtf"] = [("–" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.3f}") for v in df["rtf"]]
-    out["data"] = df["fingerprint"] + np.where(df["verified"], "", " UNVERIFIED")
-    if flagged:
-        out["flag"] = df["flag"]
-    return out
-
-
-def board_legend(board: TaskBoard) -> list[str]:
-    """The sentences that say what a board's ranks, cells and item set are."""
-    set_level = _is_set(board.primary)
-    test = ("its bootstrap CI lies wholly on the better side; a set-level metric" if set_level
-            else "two-sided paired Wilcoxon signed-rank test over the board's items, alpha 0.05")
-    cells = ("mean over all the board's items, a failed or missing item counting as 0 (the worst score "
-             "on the board for a lower-is-better metric) [95% percentile bootstrap CI over items]; "
-             "set-level metrics: the value over the whole output set [95% bootstrap CI]")
-    scope = (f"the task's full split ({board.n_items} items)" if board.full_split
-             else f"{board.n_items} items of --limit runs (no run covers the full split)")
-    lines = [f"Items: {scope}; `coverage` = items scored / items asked.",
-             f"Ranked by `{board.primary}`: rank = 1 + the number of models significantly better ({test}); "
-             f"`=` marks a rank number shared with another row. Cells: {cells}."]
-    lines += board.notes
-    warnings = sorted({str(w) for c in board.table.columns if c.endswith("_warning")
-                       for w in board.table[c].dropna()}) if not board.table.empty else []
-    lines += [f"Warning: {w}" for w in warnings]
-    return lines
-
-
-def render(boards: list[TaskBoard], *, fmt: str = "md") -> str:
-    """Render leaderboards as md (default), csv, json or html."""
-    if fmt == "json":
-        import json
-
-        payload = []
-        for b in boards:
-            payload.append({"task": b.task, "primary_metric": b.primary, "metrics": b.metrics,
-                            "items": b.n_items, "full_split": b.full_split,
-                            "significance_possible": b.significance_possible, "notes": board_legend(b),
-                            "ranked": json.loads(b.table.drop(columns=["path"], errors="ignore").to_json(orient="records")),
-                            "flagged": json.loads(b.flagged.drop(columns=["path"], errors="ignore").to_json(orient="records"))})
-        return json.dumps(payload, indent=2)
-    if fmt == "csv":
-        frames = []
-        for b in boards:
-            t = b.table.drop(columns=["path"], errors="ignore").copy()
-            t.insert(0, "task", b.task)
-            frames.append(t)
-        return pd.concat(frames).to_csv(index=False) if frames else ""
-    if fmt == "html":
-        from .report import leaderboard_html
-
-        return leaderboard_html(boards)
-    if fmt != "md":
-        from .errors import ConfigError
-
-        raise ConfigError(f"leaderboard format must be md, csv, json or html, not {fmt!r}")
-    parts = []
-    for b in boards:
-        parts.append(f"## {b.task}\n")
-        parts.append("\n\n".join(board_legend(b)) + "\n")
-        parts.append(display_frame(b).to_markdown(index=False) if not b.table.empty else "(no ranked runs)")
-        if not b.flagged.empty:
-            parts.append("\nNot ranked with the above (not comparable, or nothing scored):\n")
-            parts.append(display_frame(b, flagged=True).to_markdown(index=False))
-        parts.append("")
-    return "\n".join(parts)

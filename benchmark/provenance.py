@@ -9,6 +9,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from . import __version__
+
 PACKAGES = ("numpy", "scipy", "mir_eval", "pretty_midi", "librosa", "torch", "onnxruntime",
             "basic-pitch", "transkun", "tinysoundfont", "fastdtw", "soundfile", "soxr", "pandas")
 
@@ -27,8 +29,6 @@ def package_versions() -> dict[str, str | None]:
 @lru_cache(maxsize=1)
 def code_version() -> dict[str, Any]:
     """The MuseBench version and, inside a git checkout, the commit and whether it is dirty."""
-    from . import __version__
-
     root = Path(__file__).resolve().parent.parent
     info: dict[str, Any] = {"musebench": __version__, "git_commit": None, "git_dirty": None}
     try:

@@ -1,16 +1,117 @@
-"""HTML leaderboard: a table per task, a bar chart per metric with 95% CIs, and a per-item
-scatter of any two models (chosen in the page). Self-contained: one file, no network."""
+"""Leaderboard rendering: every format a board is shown in (Markdown, CSV, JSON, HTML), and
+the legend that says what a board's ranks, cells and item set are.
+
+:mod:`musebench.leaderboard` ranks; this module only renders what it built (it imports the
+ranking, never the other way round). The HTML page is self-contained (one file, no network):
+a table per task, a bar chart per metric with 95% CIs, and a per-item scatter of any two models
+(chosen in the page).
+"""
 from __future__ import annotations
 
 import html
 import io
 import json
-from typing import TYPE_CHECKING
+import re
 
-if TYPE_CHECKING:
-    from .leaderboard import TaskBoard
+import numpy as np
+import pandas as pd
+
+from .errors import ConfigError
+from .leaderboard import TaskBoard, is_set_level
+from .results import load_run
+
+#: what ``=`` after a rank number means, on every board and page
+TIE_MEANING = "a rank number shared with another row"
 
 
+def _fmt(mean, lo, hi) -> str:
+    if mean is None or (isinstance(mean, float) and np.isnan(mean)):
+        return "–"
+    if lo is None or hi is None or (isinstance(lo, float) and np.isnan(lo)):
+        return f"{mean:.3f}"
+    return f"{mean:.3f} [{lo:.3f}, {hi:.3f}]"
+
+
+def display_frame(board: TaskBoard, *, flagged: bool = False) -> pd.DataFrame:
+    df = board.flagged if flagged else board.table
+    if df.empty:
+        return df
+    out = pd.DataFrame()
+    if not flagged:
+        out["rank"] = ["–" if r is None or (isinstance(r, float) and np.isnan(r)) else f"{int(r)}{'=' if t else ''}"
+                       for r, t in zip(df["rank"], df["tied"])]
+    out["model"] = df["model"]
+    partial = bool((df["failed"] > 0).any())
+    for m in board.metrics:
+        out[m] = [_fmt(a, b, c) for a, b, c in zip(df[m], df[f"{m}_ci_low"], df[f"{m}_ci_high"])]
+        if m == board.primary and partial and not is_set_level(m):
+            out[f"{m} (scored items only)"] = [_fmt(v, None, None) for v in df[f"{m}_scored_mean"]]
+        floor = f"{m}_floor"
+        if floor in df and df[floor].notna().any():
+            out[f"{m} floor"] = [_fmt(v, None, None) for v in df[floor]]
+    out["coverage"] = df["coverage"]
+    out["rtf"] = [("–" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.3f}") for v in df["rtf"]]
+    out["data"] = df["fingerprint"] + np.where(df["verified"], "", " UNVERIFIED")
+    if flagged:
+        out["flag"] = df["flag"]
+    return out
+
+
+def board_legend(board: TaskBoard) -> list[str]:
+    """The sentences that say what a board's ranks, cells and item set are."""
+    set_level = is_set_level(board.primary)
+    test = ("its bootstrap CI lies wholly on the better side; a set-level metric" if set_level
+            else "two-sided paired Wilcoxon signed-rank test over the board's items, alpha 0.05")
+    cells = ("mean over all the board's items, a failed or missing item counting as 0 (the worst score "
+             "on the board for a lower-is-better metric) [95% percentile bootstrap CI over items]; "
+             "set-level metrics: the value over the whole output set [95% bootstrap CI]")
+    scope = (f"the task's full split ({board.n_items} items)" if board.full_split
+             else f"{board.n_items} items of --limit runs (no run covers the full split)")
+    lines = [f"Items: {scope}; `coverage` = items scored / items asked.",
+             f"Ranked by `{board.primary}`: rank = 1 + the number of models significantly better ({test}); "
+             f"`=` marks {TIE_MEANING}. Cells: {cells}."]
+    lines += board.notes
+    warnings = sorted({str(w) for c in board.table.columns if c.endswith("_warning")
+                       for w in board.table[c].dropna()}) if not board.table.empty else []
+    lines += [f"Warning: {w}" for w in warnings]
+    return lines
+
+
+def render(boards: list[TaskBoard], *, fmt: str = "md") -> str:
+    """Render leaderboards as md (default), csv, json or html."""
+    if fmt == "json":
+        payload = []
+        for b in boards:
+            payload.append({"task": b.task, "primary_metric": b.primary, "metrics": b.metrics,
+                            "items": b.n_items, "full_split": b.full_split,
+                            "significance_possible": b.significance_possible, "notes": board_legend(b),
+                            "ranked": json.loads(b.table.drop(columns=["path"], errors="ignore").to_json(orient="records")),
+                            "flagged": json.loads(b.flagged.drop(columns=["path"], errors="ignore").to_json(orient="records"))})
+        return json.dumps(payload, indent=2)
+    if fmt == "csv":
+        frames = []
+        for b in boards:
+            t = b.table.drop(columns=["path"], errors="ignore").copy()
+            t.insert(0, "task", b.task)
+            frames.append(t)
+        return pd.concat(frames).to_csv(index=False) if frames else ""
+    if fmt == "html":
+        return leaderboard_html(boards)
+    if fmt != "md":
+        raise ConfigError(f"leaderboard format must be md, csv, json or html, not {fmt!r}")
+    parts = []
+    for b in boards:
+        parts.append(f"## {b.task}\n")
+        parts.append("\n\n".join(board_legend(b)) + "\n")
+        parts.append(display_frame(b).to_markdown(index=False) if not b.table.empty else "(no ranked runs)")
+        if not b.flagged.empty:
+            parts.append("\nNot ranked with the above (not comparable, or nothing scored):\n")
+            parts.append(display_frame(b, flagged=True).to_markdown(index=False))
+        parts.append("")
+    return "\n".join(parts)
+
+
+# ------------------------------------------------------------------------------- HTML
 #: width the page is laid out for: tables wrap (CI under the mean, long headers at "_") to fit it
 PAGE_WIDTH_PX = 1400
 FLAGGED_COLOUR, RANKED_COLOUR = "#BBBBBB", "#4C72B0"
@@ -18,12 +119,10 @@ FLAGGED_COLOUR, RANKED_COLOUR = "#BBBBBB", "#4C72B0"
 
 def _bar_chart_svg(board: TaskBoard, metric: str) -> str:
     """Bars with 95% CIs; flagged (not comparable) runs drawn greyed and hatched after the ranked ones."""
-    import matplotlib
+    import matplotlib  # heavy: imported when a chart is drawn
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import numpy as np
-    import pandas as pd
 
     frames = [board.table.assign(_flagged=False)]
     if not board.flagged.empty and metric in board.flagged:
@@ -64,8 +163,6 @@ def _bar_chart_svg(board: TaskBoard, metric: str) -> str:
 def _table_html(frame) -> str:
     """A leaderboard table that fits :data:`PAGE_WIDTH_PX`: each CI goes under its mean, and long
     headers may break after an underscore."""
-    import re
-
     head = "".join(f"<th>{html.escape(str(c)).replace('_', '_<wbr>')}</th>" for c in frame.columns)
     rows = []
     for values in frame.itertuples(index=False):
@@ -120,8 +217,6 @@ function drawScatter(id) {
 
 
 def leaderboard_html(boards: list[TaskBoard]) -> str:
-    from .leaderboard import board_legend, display_frame
-
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>MuseBench leaderboard</title>",
              "<style>body{font-family:system-ui,sans-serif;margin:1.5em;max-width:" + str(PAGE_WIDTH_PX - 60) +
              "px}table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 5px;"
@@ -129,7 +224,7 @@ def leaderboard_html(boards: list[TaskBoard]) -> str:
              "white-space:nowrap}.charts{display:flex;flex-wrap:wrap;gap:8px}.flag{color:#a33}</style>",
              f"<script>{_SCATTER_JS}</script></head><body><h1>MuseBench leaderboard</h1>",
              "<p>Each board says which items it compares, what its cells hold and how it ranks; a rank "
-             "marked <b>=</b> is a rank number shared with another row.</p>"]
+             f"marked <b>=</b> is {TIE_MEANING}.</p>"]
     for k, b in enumerate(boards):
         parts.append(f"<h2>{html.escape(b.task)}</h2>")
         parts += [f"<p>{html.escape(line)}</p>" for line in board_legend(b)]
@@ -147,8 +242,6 @@ def leaderboard_html(boards: list[TaskBoard]) -> str:
             if b.table[m].notna().any():
                 parts.append(_bar_chart_svg(b, m))
         parts.append("</div>")
-        from .results import load_run
-
         scores = {}
         for model, path in zip(b.table["model"], b.table["path"]):
             recs = load_run(path).item_scores()

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from musebench.leaderboard import build_leaderboards, min_items_for_significance, render
+from musebench.leaderboard import build_leaderboards, min_items_for_significance
+from musebench.report import display_frame, render
 from musebench.metrics.stats import wilcoxon_p
 
 TASK = "synth-piano"
@@ -133,8 +134,6 @@ def test_too_few_items_are_not_ranked_and_the_board_says_why(tmp_path):
     assert list(b.table["model"]) == ["oracle", "basic-pitch"]  # ordered by the mean
     text = render([b])
     assert "Not ranked: with n = 4 items" in text and "1=" not in text
-    from musebench.leaderboard import display_frame
-
     assert list(display_frame(b)["rank"]) == ["–", "–"]
 
 
@@ -146,8 +145,6 @@ def test_equals_sign_only_on_shared_rank_numbers(tmp_path):
     make_run(tmp_path, "basic-pitch", dict(zip(ITEMS, a - 0.3)))
     b = board(tmp_path)
     assert list(b.table["rank"]) == [1, 2, 3] and not b.table["tied"].any()
-    from musebench.leaderboard import display_frame
-
     assert list(display_frame(b)["rank"]) == ["1", "2", "3"]
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from musebench.leaderboard import build_leaderboards, render
+from musebench.leaderboard import build_leaderboards
+from musebench.report import render
 from musebench.runner import RunOptions, run_task
 
 CHROMIUM = "/usr/bin/chromium"

@@ -19,7 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from ..io_utils import atomic_write_text
-    from ..leaderboard import build_leaderboards, render
+    from ..leaderboard import build_leaderboards
+    from ..report import render
 
     boards = build_leaderboards(results_dir=args.results_dir, task=args.task, alpha=args.alpha)
     if not boards:

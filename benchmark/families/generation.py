@@ -23,17 +23,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from ..audio import load_audio, resample, write_audio
+from ..audio import audio_info, load_audio, resample, write_audio
 from ..datasets.base import Dataset
-from ..errors import BadInputError, ConfigError, ModelError, MuseBenchError
-from ..models.base import Context, Model
+from ..errors import BadInputError, ConfigError, ModelError
+from ..models.base import Context, GenerationModel, Model
 from ..tasks import Task
 from ..types import Item
-from .base import Family
+from .base import Family, input_audio, model_call
 
 MODES = ("continuation", "unconditional")
 #: metric -> embedding for the built-in Fréchet metrics (others: frechet_<name> -> <name>)
@@ -54,6 +54,17 @@ class Clip:
     @property
     def seconds(self) -> float:
         return len(self.audio) / float(self.sample_rate)
+
+
+#: the isinstance check of a parameter, by its annotation (the dataclass's annotations are strings)
+_FIELD_TYPES: dict[str, type | tuple[type, ...]] = {"float": (int, float), "int": int, "str": str}
+
+
+def _task_rate(task: Task) -> int:
+    """The task's sample rate (every generation task sets one: see :meth:`GenerationParams.from_task`)."""
+    if not task.sample_rate:
+        raise ConfigError(f"task {task.name}: generation tasks must set sample_rate")
+    return int(task.sample_rate)
 
 
 @dataclass(frozen=True)
@@ -84,7 +95,7 @@ class GenerationParams:
                               f"(known: {', '.join(sorted(known))})")
         p = cls(**task.params)
         for f in fields(cls):
-            value, want = getattr(p, f.name), {"float": (int, float), "int": int, "str": str}.get(str(f.type))
+            value, want = getattr(p, f.name), _FIELD_TYPES.get(str(f.type))
             if want and (isinstance(value, bool) or not isinstance(value, want)):
                 raise ConfigError(f"task {task.name}: {f.name} must be {f.type}, not {value!r}")
         if p.mode not in MODES:
@@ -93,8 +104,7 @@ class GenerationParams:
             raise ConfigError(f"task {task.name}: seconds and n_clips must be positive, seed_seconds >= 0")
         if p.mode == "continuation" and p.seed_seconds <= 0:
             raise ConfigError(f"task {task.name}: a continuation task needs seed_seconds > 0")
-        if not task.sample_rate:
-            raise ConfigError(f"task {task.name}: generation tasks must set sample_rate")
+        _task_rate(task)  # must be set
         return p
 
     def embedding_for(self, metric: str) -> str:
@@ -171,7 +181,7 @@ class GenerationFamily(Family):
 
     def _item_audio(self, item: Item, sample_rate: int) -> np.ndarray:
         return self._cached(("audio", str(item.audio_path), sample_rate),
-                            lambda: load_audio(item.audio_path, sample_rate=sample_rate)[0])
+                            lambda: load_audio(input_audio(item), sample_rate=sample_rate)[0])
 
     def train_items(self, *, task: Task, dataset: Dataset) -> list[Item]:
         """The items of the task's training split (what memorization is checked against); none when
@@ -186,7 +196,7 @@ class GenerationFamily(Family):
     def reference_clips(self, *, task: Task, dataset: Dataset) -> list[Clip]:
         """The reference set at the task's sample rate: true continuations, or test clips cut in pieces."""
         p = GenerationParams.from_task(task)
-        sr = int(task.sample_rate)
+        sr = _task_rate(task)
         key = ("references", self._dataset_key(dataset), task.split, p.mode, p.seconds, p.seed_seconds, sr)
 
         def make() -> list[Clip]:
@@ -214,9 +224,7 @@ class GenerationFamily(Family):
         for item in items:
             duration = item.metadata.get("duration")
             if duration is None:
-                from ..audio import audio_info
-
-                duration = audio_info(item.audio_path)[2]
+                duration = audio_info(input_audio(item))[2]
             if float(duration) + 1e-6 < need:
                 raise ConfigError(f"task {task.name}: item {item.id} lasts {float(duration):.2f} s, shorter than "
                                   f"seed {p.seed_seconds:g} s + continuation {p.seconds:g} s")
@@ -224,7 +232,7 @@ class GenerationFamily(Family):
 
     def reference(self, *, task: Task, dataset: Dataset, item: Item) -> Clip:
         p = GenerationParams.from_task(task)
-        sr = int(task.sample_rate)
+        sr = _task_rate(task)
         if p.mode == "continuation":
             audio = self._item_audio(item, sr)
             return Clip(_crop(audio, int(round(p.seed_seconds * sr)), int(round(p.seconds * sr))), sr)
@@ -233,20 +241,17 @@ class GenerationFamily(Family):
 
     def predict(self, *, model: Model, task: Task, dataset: Dataset, item: Item, context: Context) -> Clip:
         p = GenerationParams.from_task(task)
-        sr = int(model.sample_rate or task.sample_rate)
+        sr = int(model.sample_rate or _task_rate(task))
         seed_audio = None
         if p.mode == "continuation":
             seed_audio = self._item_audio(item, sr)[:int(round(p.seed_seconds * sr))].copy()
         context.params.update(mode=p.mode, seconds=p.seconds, seed_seconds=p.seed_seconds if seed_audio is not None
                               else 0.0, train_items=self.train_items(task=task, dataset=dataset))
         rng = np.random.default_rng(context.seed)
-        try:
-            clips = model.generate(1, p.seconds, seed_audio=seed_audio, sample_rate=sr, rng=rng, context=context)
-        except Exception as exc:  # a model that raises: recorded as this item's failure
-            if isinstance(exc, MuseBenchError):  # already one line naming what is wrong
-                raise
-            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise ModelError(f"item {item.id}: model {model.name} raised {type(exc).__name__}: {msg}") from exc
+        with model_call(model, item):
+            # duck-typed: a plugin need not subclass GenerationModel, only have generate()
+            clips = cast(GenerationModel, model).generate(1, p.seconds, seed_audio=seed_audio, sample_rate=sr,
+                                                          rng=rng, context=context)
         if not isinstance(clips, (list, tuple)) or len(clips) != 1:
             got = f"{len(clips)} clips" if isinstance(clips, (list, tuple)) else type(clips).__name__
             raise ModelError(f"item {item.id}: model {model.name} returned {got}, expected a list of 1 clip")
@@ -261,12 +266,13 @@ class GenerationFamily(Family):
             raise ModelError(f"item {item.id}: model {model.name} returned {len(audio) / sr:.3f} s of audio, "
                              f"expected {p.seconds:g} s")
         audio = _crop(audio, 0, expected)
-        if sr != task.sample_rate:
-            audio = _crop(resample(audio, sr, int(task.sample_rate)), 0, int(round(p.seconds * task.sample_rate)))
-        return Clip(audio, int(task.sample_rate))
+        rate = _task_rate(task)
+        if sr != rate:
+            audio = _crop(resample(audio, sr, rate), 0, int(round(p.seconds * rate)))
+        return Clip(audio, rate)
 
-    def input_seconds(self, *, task: Task, item: Item, prediction: Clip) -> float:
-        return prediction.seconds
+    def prediction_seconds(self, prediction: Clip) -> float:
+        return prediction.seconds  # the clip generated (its seed excluded)
 
     def save_prediction(self, prediction: Clip, path: Path) -> None:
         write_audio(path, prediction.audio, prediction.sample_rate)
@@ -281,7 +287,7 @@ class GenerationFamily(Family):
         from ..metrics.generation import build_memorization_index
 
         p = GenerationParams.from_task(task)
-        sr = int(task.sample_rate)
+        sr = _task_rate(task)
         key = ("memorization", self._dataset_key(dataset), task.split, p.mode, p.seconds, p.seed_seconds,
                p.train_split, p.memorization_embedding, p.window_seconds, p.memorization_hop_seconds,
                p.threshold_factor, sr)
@@ -340,7 +346,7 @@ class GenerationFamily(Family):
         from ..metrics import generation as gm
 
         p = GenerationParams.from_task(task)
-        sr = int(task.sample_rate)
+        sr = _task_rate(task)
         out: dict[str, dict[str, Any]] = {}
         distance_metrics = [m for m in task.metrics if m.startswith(("frechet_", "kad_"))
                             and METRICS.get(m).aggregate == "set"]

@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..audio import load_audio
 from ..datasets.base import Dataset
-from ..errors import ModelError, MuseBenchError
+from ..errors import ConfigError, ModelError
 from ..midi import read_prediction, write_prediction
-from ..models.base import Context, Model
+from ..models.base import Context, Model, TranscriptionModel
 from ..tasks import Task
 from ..types import Item, Notes
-from .base import Family
+from .base import Family, input_audio, model_call
 
 
 def _check_params(task: Task) -> None:
@@ -20,7 +20,6 @@ def _check_params(task: Task) -> None:
     import difflib
     import inspect
 
-    from ..errors import ConfigError
     from ..metrics import transcription
 
     known = {name: p.default for name, p in inspect.signature(transcription.evaluate).parameters.items()
@@ -39,6 +38,12 @@ def _check_params(task: Task) -> None:
                               f"not {value!r}")
 
 
+def _transcriber(model: Model) -> TranscriptionModel:
+    """``model`` as the transcription model it is registered as (models are duck-typed: a plugin
+    need not subclass :class:`TranscriptionModel`, only have its methods)."""
+    return cast(TranscriptionModel, model)
+
+
 class TranscriptionFamily(Family):
     name = "transcription"
     prediction_suffix = ".mid"
@@ -51,14 +56,9 @@ class TranscriptionFamily(Family):
 
     def predict(self, *, model: Model, task: Task, dataset: Dataset, item: Item, context: Context) -> Notes:
         sr = model.sample_rate or task.sample_rate
-        audio, sr = load_audio(item.audio_path, sample_rate=sr)
-        try:
-            notes = model.transcribe(audio, sample_rate=sr, context=context)
-        except Exception as exc:  # a model that raises: recorded as this item's failure
-            if isinstance(exc, MuseBenchError):
-                raise
-            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise ModelError(f"item {item.id}: model {model.name} raised {type(exc).__name__}: {msg}") from exc
+        audio, sr = load_audio(input_audio(item), sample_rate=sr)
+        with model_call(model, item):
+            notes = _transcriber(model).transcribe(audio, sample_rate=sr, context=context)
         return self._checked(notes, model=model, item=item)
 
     def batches(self, *, model: Model) -> bool:
@@ -71,9 +71,14 @@ class TranscriptionFamily(Family):
         The runner then falls back to :meth:`predict` item by item, so a failure is still
         recorded against the item that caused it.
         """
-        sr = model.sample_rate or task.sample_rate
-        audios = [load_audio(item.audio_path, sample_rate=sr)[0] for item in items]
-        out = model.transcribe_batch(audios, sample_rate=sr, contexts=contexts)
+        loaded = [load_audio(input_audio(item), sample_rate=model.sample_rate or task.sample_rate)
+                  for item in items]
+        rates = {rate for _, rate in loaded}
+        if len(rates) != 1:  # files at their own rates (neither model nor task sets one): one by one
+            raise ModelError(f"model {model.name}: the items' audio is at {len(rates)} sample rates, not one")
+        with model_call(model):
+            out = _transcriber(model).transcribe_batch([audio for audio, _ in loaded], sample_rate=rates.pop(),
+                                                       contexts=contexts)
         if not isinstance(out, list) or len(out) != len(items):
             raise ModelError(f"model {model.name}: transcribe_batch returned {type(out).__name__} "
                              f"of length {len(out) if hasattr(out, '__len__') else '?'} for {len(items)} items")
@@ -87,13 +92,6 @@ class TranscriptionFamily(Family):
         except Exception as exc:
             raise ModelError(str(exc)) from None
         return notes
-
-    def input_seconds(self, *, task: Task, item: Item, prediction: Any) -> float:
-        if "duration" in item.metadata:
-            return float(item.metadata["duration"])
-        from ..audio import audio_info
-
-        return audio_info(item.audio_path)[2]
 
     def save_prediction(self, prediction: Notes, path: Path) -> None:
         write_prediction(prediction, path)  # <id>.mid plus the exact notes, <id>.notes.json

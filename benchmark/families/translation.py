@@ -49,17 +49,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from ..audio import load_audio
+from ..audio import load_audio, resample, to_mono, write_audio
 from ..datasets.base import Dataset
 from ..errors import ConfigError, MissingDataError, ModelError
-from ..models.base import Context, Model
+from ..models.base import Context, Model, TranslationModel
 from ..tasks import Task
 from ..types import Item, Notes
-from .base import Family
+from .base import Family, input_audio, model_call, one_line
 
 DEFAULT_MAX_FIGURES = 16
 _KNOWN_PARAMS = {"target_domain", "source_domain", "radius", "features", "judge", "judge_params", "source_notes",
@@ -80,11 +80,6 @@ class TranslationOutput:
     @property
     def seconds(self) -> float:
         return len(self.audio) / self.sample_rate
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def check_output(raw: Any, *, sample_rate: int, name: str) -> TranslationOutput:
@@ -136,8 +131,6 @@ def conform_output(output: TranslationOutput, *, sample_rate: int) -> tuple[np.n
     handling : dict
         ``output_channels``, ``output_resampled`` (0/1).
     """
-    from ..audio import resample, to_mono
-
     audio = to_mono(output.audio).astype(np.float32, copy=False)
     resampled = output.sample_rate != sample_rate
     if resampled:
@@ -298,26 +291,14 @@ class TranslationFamily(Family):
             raise ConfigError(f"task {task.name}: model {model.name} does not define target domain "
                               f"{target.name!r} (it has: {', '.join(supported)})")
         sr = model.sample_rate or self.sample_rate(task)
-        audio, sr = load_audio(item.audio_path, sample_rate=sr)
-        name = f"item {item.id}: model {model.name}"
-        try:
-            raw = model.translate(audio, sample_rate=sr, target_domain=target.name, context=context)
-        except (ModelError, ConfigError, MissingDataError):
-            raise
-        except Exception as exc:  # a model that raises: recorded as this item's failure
-            raise ModelError(f"{name} raised {type(exc).__name__}: {_one_line(exc)}") from exc
-        return check_output(raw, sample_rate=sr, name=name)
-
-    def input_seconds(self, *, task: Task, item: Item, prediction: Any) -> float:
-        if "duration" in item.metadata:
-            return float(item.metadata["duration"])
-        from ..audio import audio_info
-
-        return audio_info(item.audio_path)[2]
+        audio, sr = load_audio(input_audio(item), sample_rate=sr)
+        with model_call(model, item):
+            # duck-typed: a plugin need not subclass TranslationModel, only have translate()
+            raw = cast(TranslationModel, model).translate(audio, sample_rate=sr, target_domain=target.name,
+                                                          context=context)
+        return check_output(raw, sample_rate=sr, name=f"item {item.id}: model {model.name}")
 
     def save_prediction(self, prediction: TranslationOutput, path: Path) -> None:
-        from ..audio import write_audio
-
         write_audio(path, prediction.audio, prediction.sample_rate)
 
     def load_prediction(self, path: Path) -> TranslationOutput:
@@ -337,7 +318,7 @@ class TranslationFamily(Family):
             try:
                 judge = cls(device="cpu", **params)
             except TypeError as exc:
-                raise ConfigError(f"task {task.name}: bad judge_params for {name} ({_one_line(exc)})") from None
+                raise ConfigError(f"task {task.name}: bad judge_params for {name} ({one_line(exc)})") from None
             judge.load()
             self._judge, self._judge_key = judge, key
         return self._judge
@@ -346,8 +327,6 @@ class TranslationFamily(Family):
         judge = self.judge(task)
         jsr = judge.sample_rate or sr
         if jsr != sr:
-            from ..audio import resample
-
             audio = resample(audio, sr, jsr)
         return judge.transcribe(audio, sample_rate=jsr, context=Context(item=item, seed=0))
 
@@ -355,7 +334,7 @@ class TranslationFamily(Family):
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, dict[str, float]]:
         """(source, output, reference or None, handling fields), mono at the task's rate."""
         sr = self.sample_rate(task)
-        source, _ = load_audio(item.audio_path, sample_rate=sr)
+        source, _ = load_audio(input_audio(item), sample_rate=sr)
         output, handling = conform_output(prediction, sample_rate=sr)
         reference = None
         if "reference_audio" in item.files:
@@ -409,7 +388,7 @@ class TranslationFamily(Family):
         ref_ds = dataset if same else get_dataset(target.dataset, **target.dataset_params)
         split = target.references["split"]
         chosen = select(target, ref_ds.items(split), ids=target.references["ids"], what="reference")
-        return [Path(it.audio_path) for it in chosen], {
+        return [input_audio(it) for it in chosen], {
             "domain": target.name, "reference_split": split, "domain_list_sha256": target.sha256,
             "reference_verified": ref_ds.is_verified(split)}
 

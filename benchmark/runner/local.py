@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import Any
 from collections.abc import Callable
 
-from .core import ItemWorker, RunPlan, peak_rss_mb, pending_items, save_model_info
+from .core import ItemWorker, peak_rss_mb
+from .plan import RunPlan
+from .store import pending_items, save_model_info
+from .worker import SupervisedWorker
 
 
 def run_local(plan: RunPlan, *, on_item: Callable[[dict[str, Any]], None] | None = None
@@ -36,8 +39,6 @@ def run_local(plan: RunPlan, *, on_item: Callable[[dict[str, Any]], None] | None
         finally:
             bar.close()
         return (worker.model.info() if worker.model is not None else None), peak_rss_mb(), None
-
-    from .worker import SupervisedWorker
 
     supervised = SupervisedWorker(plan)
     supervised.on_model_info = lambda info: save_model_info(plan, info)

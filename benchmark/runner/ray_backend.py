@@ -9,23 +9,27 @@ run is resumable exactly like a local one, and gives the same results.json apart
 """
 from __future__ import annotations
 
+import copy
 import os
+import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 from collections.abc import Callable
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ModelLoadError
+from ..families.base import RUN_ERRORS
 from ..io_utils import atomic_write_bytes
-from .core import ItemWorker, RunPlan, peak_rss_mb, pending_items
+from .core import ItemWorker, peak_rss_mb
+from .plan import RunPlan
+from .store import failure_record, pending_items, save_model_info, write_record
 
 
 class _RemoteWorker:
     """Runs on a Ray worker: an ItemWorker writing into a private scratch run directory."""
 
     def __init__(self, plan: RunPlan):
-        import copy
-
         self.scratch = Path(tempfile.mkdtemp(prefix="musebench-ray-"))
         local_plan = copy.copy(plan)
         local_plan.run_dir = self.scratch
@@ -74,7 +78,7 @@ def _init_ray(address: str | None, workers: int | None) -> None:
     kwargs: dict[str, Any] = dict(include_dashboard=False, ignore_reinit_error=True, log_to_driver=False,
                                   configure_logging=False)
     # workers import the package (and whatever registered the model) from the driver's sys.path
-    kwargs["runtime_env"] = {"env_vars": {"PYTHONPATH": os.pathsep.join(p for p in __import__("sys").path if p)}}
+    kwargs["runtime_env"] = {"env_vars": {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}}
     if address:
         try:
             ray.init(address=address, **kwargs)
@@ -87,7 +91,8 @@ def _init_ray(address: str | None, workers: int | None) -> None:
 
 def _connect_error(address: str, exc: BaseException) -> str:
     """One line saying why ``ray.init(address=...)`` failed, with the fix for token authentication."""
-    chain, seen = [], exc
+    chain: list[str] = []
+    seen: BaseException | None = exc
     while seen is not None:
         chain.append(f"{type(seen).__name__}: {seen}")
         seen = seen.__cause__ or seen.__context__
@@ -121,17 +126,13 @@ def run_ray(plan: RunPlan, *, on_item: Callable[[dict[str, Any]], None] | None =
         from ray.exceptions import RayActorError, RayTaskError
     except ImportError:
         raise ConfigError("--backend ray needs the 'ray' package (pip install 'musebench[ray]')") from None
-    import time
-
     from tqdm.auto import tqdm
-
-    from ..errors import DiskFullError, ModelLoadError
-    from .core import failure_record, save_model_info, write_record
 
     opts = plan.options
     _init_ray(opts.address, opts.workers)
     resources = ray.cluster_resources()
     use_gpu = opts.device != "cpu" and resources.get("GPU", 0) >= 1 and (opts.device.startswith("cuda") or opts.device == "auto")
+    actor_cls: Any  # a Ray actor class
     if use_gpu:
         n = opts.workers or int(resources["GPU"])
         actor_cls = ray.remote(num_gpus=1, num_cpus=1, max_restarts=0)(_RemoteWorker)
@@ -151,7 +152,7 @@ def run_ray(plan: RunPlan, *, on_item: Callable[[dict[str, Any]], None] | None =
                 ray.get([a.load.remote() for a in started])
             except RayTaskError as exc:
                 cause = getattr(exc, "cause", None)
-                if isinstance(cause, (ModelLoadError, ConfigError)):
+                if isinstance(cause, RUN_ERRORS):  # the run stops, one line
                     raise type(cause)(str(cause)) from None
                 raise
             except RayActorError as exc:
@@ -217,7 +218,7 @@ def run_ray(plan: RunPlan, *, on_item: Callable[[dict[str, Any]], None] | None =
                 continue
             except RayTaskError as exc:
                 cause = getattr(exc, "cause", None)
-                if isinstance(cause, (ModelLoadError, DiskFullError, ConfigError)):  # the run stops, one line
+                if isinstance(cause, RUN_ERRORS):  # the run stops, one line
                     raise type(cause)(str(cause)) from None
                 raise
             for item, (rec, data, worker_peak) in zip(group, shipped if len(group) > 1 else [shipped]):

@@ -29,7 +29,9 @@ from collections.abc import Callable
 
 from .. import errors
 from ..errors import ModelLoadError, MuseBenchError
-from .core import ItemWorker, RunPlan, failure_record, peak_rss_mb, write_record
+from .core import ItemWorker, peak_rss_mb
+from .plan import RunPlan
+from .store import failure_record, write_record
 
 #: the parent polls the pipe, the worker's liveness, clock and memory this often (seconds)
 POLL_S = 0.05
@@ -43,7 +45,8 @@ def _grace(seconds: float) -> float:
     return max(1.0, min(0.1 * seconds, 30.0))
 
 
-def context(plan: RunPlan | None = None) -> multiprocessing.context.BaseContext:
+def context(plan: RunPlan | None = None
+            ) -> multiprocessing.context.ForkServerContext | multiprocessing.context.SpawnContext:
     """``forkserver`` (see the module docstring), or ``spawn`` where there is none or where the
     plan holds a class defined in the running script (``__main__``): a spawned worker imports
     the script again (as ``__mp_main__``, guarded by ``if __name__ == "__main__"``) and so finds

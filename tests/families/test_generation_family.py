@@ -90,7 +90,8 @@ def test_continuation_runs_order_floors_and_ceilings(continuation_runs):
 
 
 def test_leaderboard_ranks_floor_last(continuation_runs):
-    from musebench.leaderboard import build_leaderboards, render
+    from musebench.leaderboard import build_leaderboards
+    from musebench.report import render
 
     results, _ = continuation_runs
     board = build_leaderboards(results_dir=results, task="synth-continuation")[0]

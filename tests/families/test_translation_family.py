@@ -97,7 +97,8 @@ def test_baselines_are_ordered_as_expected(baseline_runs):
 
 
 def test_leaderboard_ranks_oracle_resynth_identity(baseline_runs):
-    from musebench.leaderboard import build_leaderboards, render
+    from musebench.leaderboard import build_leaderboards
+    from musebench.report import render
 
     results_dir = baseline_runs["identity"].parents[3]
     (board,) = build_leaderboards(results_dir=results_dir, task=TASK)

@@ -142,7 +142,8 @@ def test_real_floor_splits_the_reference_into_disjoint_halves():
 def test_run_summary_and_leaderboard_show_floor_and_small_sample_warning(tmp_path):
     import json
 
-    from musebench.leaderboard import build_leaderboards, render
+    from musebench.leaderboard import build_leaderboards
+    from musebench.report import render
     from musebench.results import metric_notes
 
     m = {"mean": 50.0, "ci_low": 40.0, "ci_high": 70.0, "n": 4, "floor": 30.0, "floor_clips_per_half": 2,

@@ -94,7 +94,7 @@ def test_a_failed_load_stops_the_run(toy, how, message):
 
 
 def test_the_default_item_timeout_is_per_family_and_proportional_to_duration(toy):
-    from musebench.runner.core import plan_run
+    from musebench.runner.plan import plan_run
 
     plan = plan_run(RunOptions(task=toy["task"], model="faulty", results_dir=toy["results"], device="cpu"))
     assert plan.timeout_for(plan.items[0]) == 120 + 20 * 2.0  # toy items last 2 s
