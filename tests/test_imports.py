@@ -5,14 +5,15 @@ Every module of ``musebench`` (the folder ``benchmark/``, and ``listening_app/``
 each ``import``/``from ... import`` of a ``musebench`` module becomes an edge of a graph. Two
 graphs are checked:
 
-* the module-level imports (everything outside a function body, ``if TYPE_CHECKING:`` blocks
-  included) must form no cycle at all: a cycle there is an import order that works by luck;
+* the module-level imports (everything outside a function body) must form no cycle at all: a
+  cycle there is an import order that works by luck;
 * with the imports inside functions added, the graph must have no cycle either: an import
   moved into a function to dodge a cycle hides the cycle, it does not remove it. Lazy imports
   of heavy libraries stay legitimate (they are not ``musebench`` modules, so not in the graph).
 
-``from pkg import name`` counts as an import of ``pkg.name`` when that is a module, else of
-``pkg``. Importing a submodule also runs its parent packages' ``__init__``; that implicit edge is
+Imports under ``if TYPE_CHECKING:`` are left out: they never run (type annotations may refer
+both ways). ``from pkg import name`` counts as an import of ``pkg.name`` when that is a module,
+else of ``pkg``. Importing a submodule also runs its parent packages' ``__init__``; that implicit edge is
 not drawn (every submodule would otherwise "import" its own package).
 """
 from __future__ import annotations
@@ -78,6 +79,15 @@ def _targets(module: str, is_package: bool, node: ast.Import | ast.ImportFrom) -
     return {o for o in owners if o is not None and o != module}
 
 
+def _type_checking_only(node: ast.AST) -> bool:
+    """``if TYPE_CHECKING:`` (or ``typing.TYPE_CHECKING``) without an ``else``."""
+    if not isinstance(node, ast.If) or node.orelse:
+        return False
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
+        (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
 def _imports(tree: ast.AST, *, inside_functions: bool) -> list[ast.Import | ast.ImportFrom]:
     """The import statements of a module: those at module level, or all of them."""
     found: list[ast.Import | ast.ImportFrom] = []
@@ -85,6 +95,8 @@ def _imports(tree: ast.AST, *, inside_functions: bool) -> list[ast.Import | ast.
     while todo:
         node, in_function = todo.pop()
         for child in ast.iter_child_nodes(node):
+            if _type_checking_only(child):
+                continue
             if isinstance(child, (ast.Import, ast.ImportFrom)) and (inside_functions or not in_function):
                 found.append(child)
             todo.append((child, in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))))
