@@ -1,6 +1,6 @@
 """Real-dataset loaders, split manifests, verification, registration, download and full runs.
 
-Every dataset is exercised on a tiny copy of its official layout (``tests/fixtures_datasets.py``);
+Every dataset is exercised on a tiny copy of its official layout (``tests/fixtures_datasets/``, one module per dataset);
 the shipped manifests are checked against the public split definitions they cite. Tests that
 need a full local copy of a dataset run only when one is registered (``MUSEBENCH_FULL_DATA=1``).
 """
