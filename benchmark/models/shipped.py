@@ -40,7 +40,6 @@ def seq2seq_case(name: str) -> dict[str, Any]:
         (:data:`SEQ2SEQ_SCORES` that :func:`musebench.metrics.transcription.evaluate` gives).
     """
     import soundfile as sf
-    import torch
 
     from ..datasets import synth
     from ..io_utils import sha256_file
@@ -48,20 +47,17 @@ def seq2seq_case(name: str) -> dict[str, Any]:
     from ..types import Item
     from . import get_model_class
     from .base import Context, TranscriptionModel
+    from .torch_utils import torch_threads
 
     variant, split, index = SEQ2SEQ_CASES[name]
     built = synth.build_item(variant, split, index)
     audio, sr = sf.read(io.BytesIO(built.wav), dtype="float32")
     ref = synth.notes_from_midi_bytes(built.midi)
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         model = cast(TranscriptionModel, get_model_class(name)(device="cpu"))
         model.load()
         item = Item(id=built.id, dataset="synth", audio_path=None, files={}, metadata={"variant": variant})
         est = model.transcribe(audio, sample_rate=sr, context=Context(item=item, seed=0))
-    finally:
-        torch.set_num_threads(before)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         scores = evaluate(ref, est)

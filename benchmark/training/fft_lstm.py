@@ -31,6 +31,7 @@ from ..errors import MissingDataError
 from .config import TrainConfig
 from ..models.generation import fft_frames
 from ..models.generation.lstm import FRAME_SIZE, HOP_SIZE, SAMPLE_RATE
+from ..models.torch_utils import count_parameters, torch_threads
 
 
 @dataclass
@@ -135,13 +136,9 @@ def train(config: TrainConfig, *, output: str | os.PathLike, data_dir: str | os.
     device_name = resolve_device(config.device)
     device = torch.device(device_name)
     say = log or (lambda message: None)
-    previous_threads = torch.get_num_threads()
-    torch.set_num_threads(config.threads)
-    try:
+    with torch_threads(config.threads):
         return _train(config, output=output, data_dir=data_dir, progress=progress, say=say,
                       device=device, device_name=device_name)
-    finally:
-        torch.set_num_threads(previous_threads)
 
 
 def _train(config: TrainConfig, *, output: str | os.PathLike, data_dir: str | os.PathLike | None, progress: bool,
@@ -150,7 +147,7 @@ def _train(config: TrainConfig, *, output: str | os.PathLike, data_dir: str | os
     from tqdm.auto import tqdm
 
     from ..models.generation.lstm import CHECKPOINT
-    from ..models.generation.networks import FrameLSTM, count_parameters
+    from ..models.generation.networks import FrameLSTM
 
     raw, data = load_frames(dataset=config.dataset, variant=config.variant, split=config.split, data_dir=data_dir)
     scale = float(np.concatenate(raw).std()) or 1.0

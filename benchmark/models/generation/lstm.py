@@ -29,6 +29,7 @@ import numpy as np
 from ...errors import ConfigError, ModelError
 from ..base import Context, GenerationModel
 from ..checkpoints import CheckpointFiles, CheckpointFormat, checkpoint_path
+from ..torch_utils import torch_threads
 from . import fft_frames
 
 SAMPLE_RATE = 16000
@@ -136,16 +137,11 @@ class FFTLSTMGenerator(GenerationModel):
     def generate(self, n: int, seconds: float, *, seed_audio: np.ndarray | None = None,
                  sample_rate: int, rng: np.random.Generator, context: Context | None = None) -> list[np.ndarray]:
         """Generate ``n`` clips of ``seconds``; with ``seed_audio``, each continues the seed."""
-        import torch
 
         if self._net is None:
             self.load()
-        previous = torch.get_num_threads()
-        torch.set_num_threads(self.threads)
-        try:
+        with torch_threads(self.threads):
             return self._generate(n, seconds, seed_audio=seed_audio, sample_rate=sample_rate, rng=rng)
-        finally:
-            torch.set_num_threads(previous)
 
     def _generate(self, n: int, seconds: float, *, seed_audio: np.ndarray | None, sample_rate: int,
                   rng: np.random.Generator) -> list[np.ndarray]:

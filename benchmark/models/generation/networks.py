@@ -100,7 +100,3 @@ class FrameLSTM(nn.Module):
         new_state["rnn"] = new_rnn
         h = outputs[0] if len(outputs) == 1 else torch.stack(outputs).sum(dim=0)
         return self.out(h), new_state
-
-
-def count_parameters(module: nn.Module) -> int:
-    return int(sum(p.numel() for p in module.parameters()))

@@ -39,6 +39,7 @@ import numpy as np
 from ...errors import ConfigError, ModelError
 from ..base import Context, TranslationModel
 from ..checkpoints import CheckpointFormat, checkpoint_path
+from ..torch_utils import torch_threads
 
 SHIPPED = "umt-tiny"
 #: The UMT checkpoints (written by :mod:`musebench.training.umt`).
@@ -172,7 +173,6 @@ class UMTTranslator(TranslationModel):
     def translate_batch(self, audios: list[np.ndarray], *, sample_rate: int, target_domains: list[str],
                         contexts: list[Context | None]) -> list[tuple[np.ndarray, int]]:
         """Translate several items at once: their segments share the generation batches."""
-        import torch
 
         targets = [self.check_domains(t, c) for t, c in zip(target_domains, contexts)]
         if self._net is None:
@@ -188,12 +188,8 @@ class UMTTranslator(TranslationModel):
                 raise ModelError("model umt: empty source audio")
             sources.append(x)
         seeds = [int(c.seed) if c is not None else 0 for c in contexts]
-        previous = torch.get_num_threads()
-        torch.set_num_threads(self.threads)
-        try:
+        with torch_threads(self.threads):
             outs = self._translate(sources, targets, seeds)
-        finally:
-            torch.set_num_threads(previous)
         return [(o, self.sample_rate) for o in outs]
 
     def _plan(self, n: int) -> tuple[int, int, int, list[tuple[int, int]]]:

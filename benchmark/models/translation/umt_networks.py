@@ -265,10 +265,6 @@ class UMT(nn.Module):
         return self.cfg.domains.index(name)
 
 
-def count_parameters(module: nn.Module) -> int:
-    return int(sum(p.numel() for p in module.parameters()))
-
-
 # ---- generation ---------------------------------------------------------------------------------
 def _sample(logits: torch.Tensor, uniform: torch.Tensor, temperature: float) -> torch.Tensor:
     """Draw classes from softmax(logits / T) by inverting the CDF at ``uniform`` (B,); T = 0: argmax."""

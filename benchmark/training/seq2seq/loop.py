@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ...errors import ConfigError
+from ...models.torch_utils import torch_threads
 from ..settings import unknown_keys
 from . import Seq2SeqTrainConfig
 
@@ -236,18 +237,13 @@ def validate(net, vocab, pieces, *, device: str, batch_size: int = 32, max_token
 def train(config: Seq2SeqTrainConfig, *, out: str | os.PathLike, progress: bool = True,
           log: Callable[[str], None] | None = None) -> TrainResult:
     """Train (or resume) and export the best checkpoint; see the module docstring."""
-    import torch
 
     from ...device import resolve_device
 
     config.check()
     device = resolve_device(config.device)
-    previous = torch.get_num_threads()
-    torch.set_num_threads(config.threads)
-    try:
+    with torch_threads(config.threads):
         return _train(config, out=Path(out), progress=progress, say=log or (lambda m: None), device=device)
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _fingerprint(config: Seq2SeqTrainConfig) -> dict[str, Any]:

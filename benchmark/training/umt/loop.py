@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import ConfigError
+from ...models.torch_utils import count_parameters, torch_threads
 from ...models.translation.umt import CHECKPOINT
 from . import UMTTrainConfig
 from .data import draw_batch, load_training_audio, validation_segments
@@ -57,20 +58,15 @@ def train(config: UMTTrainConfig, *, output: str | os.PathLike, progress: bool =
     -------
     UMTTrainResult
     """
-    import torch
 
     from ...device import resolve_device
 
     config.check()
     device_name = resolve_device(config.device)
-    previous = torch.get_num_threads()
-    torch.set_num_threads(config.threads)
-    try:
+    with torch_threads(config.threads):
         return _train(config, output=Path(output).expanduser(), progress=progress, restart=restart,
                       say=log or (lambda message: None), device_name=device_name,
                       stem=name or f"umt-{config.size}", network=network)
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _lr(config: UMTTrainConfig, step: int) -> float:
@@ -83,7 +79,7 @@ def _train(config: UMTTrainConfig, *, output: Path, progress: bool, restart: boo
     import torch.nn.functional as F
     from tqdm.auto import tqdm
 
-    from ...models.translation.umt_networks import UMT, count_parameters, grad_reverse
+    from ...models.translation.umt_networks import UMT, grad_reverse
 
     net_cfg = network if network is not None else config.network()
     if list(net_cfg.domains) != list(config.domains):
