@@ -1,10 +1,15 @@
 """Training reference models (``musebench train``).
 
-Only the seed LSTM generators are trained here (:mod:`musebench.training.fft_lstm`): small
-networks that train on the synthetic train split on a CPU in minutes, or on a GPU when one is
-visible. Their shipped checkpoints in ``benchmark/data/checkpoints/`` were made with
-``musebench train <model> --output benchmark/data/checkpoints`` and record their training
-config, timing and data fingerprint.
+- the seed LSTM generators: settings :class:`TrainConfig` (:mod:`musebench.training.config`),
+  loop :mod:`musebench.training.fft_lstm`;
+- the seq2seq transcribers ``mt3`` and ``seq2seq-piano``: :mod:`musebench.training.seq2seq`;
+- the Universal Music Translation Network ``umt``: :mod:`musebench.training.umt`.
+
+Each run's settings are a dataclass checked by the one validator in
+:mod:`musebench.training.settings`; checkpoints are written in the format of
+:mod:`musebench.models.checkpoints`. The shipped checkpoints in ``benchmark/data/checkpoints/``
+were made with ``musebench train <model> --output benchmark/data/checkpoints`` and record their
+training config, timing and data fingerprint.
 """
 from __future__ import annotations
 
