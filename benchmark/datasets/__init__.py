@@ -5,8 +5,9 @@ dataset(s) with the :func:`register_dataset` class decorator; nothing else lists
 ``musebench.datasets`` imports no dataset module: on the first lookup (``DATASETS.get``,
 ``names``, ``in``) every module of the package is imported once, so each registers its classes,
 and then third-party datasets come from the ``musebench.datasets`` entry point group (a built-in
-name wins). Datasets added with ``musebench datasets add`` come from the user's config folder
-(:mod:`musebench.datasets.own`). A module whose name starts with ``_`` is not imported.
+name wins). Datasets added with ``musebench datasets add`` come from the user's config folder:
+:mod:`musebench.datasets.own` adds them as a registry source when it is imported (on the first
+lookup, like every module here). A module whose name starts with ``_`` is not imported.
 """
 from __future__ import annotations
 
@@ -44,16 +45,6 @@ def register_dataset(cls: D) -> D:
     """Class decorator of a dataset module: register ``cls`` under ``cls.name``."""
     DATASETS.register(cls.name, cls)
     return cls
-
-
-def _own_datasets() -> dict:
-    """Datasets added with ``musebench datasets add`` (see :mod:`musebench.datasets.own`)."""
-    from .own import registry_source
-
-    return registry_source()
-
-
-DATASETS.add_source(_own_datasets)
 
 
 def get_dataset(name: str, **kwargs: Any) -> Dataset:

@@ -36,6 +36,7 @@ from ..errors import BadInputError, ConfigError, MissingDataError, MuseBenchErro
 from ..io_utils import atomic_write_json, sha256_file
 from ..paths import config_file
 from ..types import Item, Notes
+from . import DATASETS
 from .base import Manifest
 from .readers import check_audio_file, safe_id
 from .real import RealDataset
@@ -331,6 +332,9 @@ def registry_source() -> dict[str, Any]:
     return {name: own_dataset_class(name, entry) for name, entry in own_entries().items()}
 
 
+DATASETS.add_source(registry_source)  # read anew on every lookup
+
+
 # --------------------------------------------------------------------------------------
 # the dataset
 # --------------------------------------------------------------------------------------
@@ -469,7 +473,6 @@ def add_dataset(name: str, folder: str | os.PathLike, *, family: str = "transcri
     import re
 
     from ..tasks import builtin_tasks, user_tasks_dir
-    from . import DATASETS
 
     if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", name):
         raise ConfigError(f"dataset name {name!r}: use lower-case letters, digits, '-', '_' or '.'")
