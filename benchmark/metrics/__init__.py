@@ -121,10 +121,16 @@ def function_scores(metric_names: tuple[str, ...] | list[str], **inputs: Any) ->
     """The scores of those of ``metric_names`` whose spec holds a function, on one item.
 
     Families call it from ``score()`` with their :data:`FUNCTION_INPUTS`; the built-in metrics
-    (no function) are skipped.
+    (no function) are skipped, and so are names this process does not know: a run's worker
+    process knows the built-in and entry-point metrics, not those registered at run time in the
+    process that started the run (the task was checked there; a set-level plug-in such as a
+    ``frechet_<embedding>`` is computed there too). Such a function metric is scored only by
+    ``--worker inline`` runs; plug-ins declare theirs through the entry point.
     """
     out = {}
     for name in metric_names:
+        if name not in METRICS:
+            continue
         spec = METRICS.get(name)
         if spec.function is not None:
             out[name] = spec(**inputs)

@@ -15,6 +15,17 @@ from musebench.runner import RunOptions, run_task
 from musebench.types import Notes
 
 
+TASK = textwrap.dedent("""\
+    name: toy-function-metric
+    family: transcription
+    version: 1
+    dataset: toy
+    split: test
+    sample_rate: 16000
+    metrics: [onset_f1, note_surplus]
+""")
+
+
 @pytest.fixture
 def private_registry(monkeypatch):
     """Registrations made by a test vanish after it."""
@@ -33,15 +44,7 @@ def test_a_registered_function_metric_is_scored_in_a_task_run(private_registry, 
     spec = METRICS.get("note_surplus")
     assert spec.function is note_surplus and dict(spec.params) == {"offset": 0.25}
     assert spec.description == "estimated minus reference note count, plus a declared offset"
-    _, task = core_fixtures.toy_task(tmp_path, monkeypatch, task_yaml=textwrap.dedent("""\
-        name: toy-function-metric
-        family: transcription
-        version: 1
-        dataset: toy
-        split: test
-        sample_rate: 16000
-        metrics: [onset_f1, note_surplus]
-    """))
+    _, task = core_fixtures.toy_task(tmp_path, monkeypatch, task_yaml=TASK)
     # inline: a metric registered in this process (plug-ins use the entry point, seen by worker processes too)
     outcome = run_task(RunOptions(task=str(task), model="oracle", results_dir=tmp_path / "results", device="cpu",
                                   progress=False, worker="inline"))
@@ -52,6 +55,20 @@ def test_a_registered_function_metric_is_scored_in_a_task_run(private_registry, 
     assert results["metrics"]["onset_f1"]["mean"] == pytest.approx(1.0)
     for path in (outcome.run_dir / "items").glob("*.json"):
         assert json.loads(path.read_text())["scores"]["note_surplus"] == pytest.approx(0.25)
+
+
+def test_worker_processes_skip_a_metric_registered_only_in_the_parent(private_registry, tmp_path, monkeypatch):
+    """The supervised worker knows built-in and entry-point metrics only: a run-time registration
+    is not computed there, and the items do not fail because of it (docs/transcription.md)."""
+    register_metric("note_surplus", family="transcription", higher_is_better=False,
+                    params={"offset": 0.25})(note_surplus)
+    _, task = core_fixtures.toy_task(tmp_path, monkeypatch, task_yaml=TASK.replace("toy-function-metric",
+                                                                                  "toy-function-metric-worker"))
+    outcome = run_task(RunOptions(task=str(task), model="oracle", results_dir=tmp_path / "results", device="cpu",
+                                  progress=False))
+    results = json.loads((outcome.run_dir / "results.json").read_text())
+    assert results["n_scored"] == 4 and results["failures"] == []
+    assert "note_surplus" not in results["metrics"] and results["metrics"]["onset_f1"]["mean"] == pytest.approx(1.0)
 
 
 def test_function_scores_calls_only_function_metrics_with_their_params(private_registry):
@@ -81,3 +98,18 @@ def test_registration_is_checked(private_registry):
         register_metric("onset_f1", family="transcription", higher_is_better=True, params={"offset": 1})(
             note_surplus)
     assert set(FUNCTION_INPUTS) == {"transcription", "translation", "generation"}
+
+
+def test_a_translation_metric_function_gets_the_features(private_registry):
+    from musebench.metrics import translation as tm
+    from musebench.metrics.translation_signals import SR, melody
+
+    @register_metric("active_share", family="translation", higher_is_better=True, params={"of": "output"})
+    def active_share(*, source, output, reference, of):
+        """share of active frames of one signal"""
+        return float({"source": source, "output": output}[of].active.mean())
+
+    src = tm.extract_features(melody(1), sample_rate=SR)
+    out = tm.extract_features(melody(1, gain=0.01), sample_rate=SR)
+    scores = function_scores(["content_correlation", "active_share"], source=src, output=out, reference=None)
+    assert scores == {"active_share": pytest.approx(float(out.active.mean()))}
