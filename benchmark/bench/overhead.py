@@ -64,7 +64,7 @@ def instrumented_run(*, model: str, task: str = TASK, limit: int | None = None,
     """Run ``model`` on ``task`` cold in this process, with timers; return timings (seconds)."""
     t_process = time.perf_counter()
     from ..families import FAMILIES
-    from ..runner import RunOptions, core, run_task
+    from ..runner import RunOptions, core, dispatch, run_task
     from ..tasks import get_task
 
     spent: dict[str, float] = {}
@@ -73,7 +73,7 @@ def instrumented_run(*, model: str, task: str = TASK, limit: int | None = None,
         setattr(family_cls, name, _timer(spent, name, getattr(family_cls, name)))
     # instrumentation: the class's methods are wrapped for this (child) process only, hence method-assign
     core.ItemWorker.ensure_model = _timer(spent, "ensure_model", core.ItemWorker.ensure_model)  # type: ignore[method-assign]
-    core.finalize = _timer(spent, "finalize", core.finalize)
+    dispatch.finalize = _timer(spent, "finalize", dispatch.finalize)
     per_item: list[float] = []  # harness seconds of each item: process minus predict minus model loading
     original_process = core.ItemWorker.process
 
