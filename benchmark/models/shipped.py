@@ -98,8 +98,17 @@ def umt_case() -> dict[str, Any]:
     model.load()
     item = Item(id=iid, dataset="synth-pairs", audio_path=None, files={},
                 metadata={"source_domain": "piano", "target_domain": "violin", "unseen_source": False})
-    out, sr = model.translate(resample(source, 16000, model.sample_rate), sample_rate=model.sample_rate,
-                              target_domain="violin", context=Context(item=item, seed=UMT_SEED))
+    # In float64: generation samples one class after another, so a last-bit difference in one
+    # float32 logit (another CPU's matrix kernels) can flip a sample and change all that follows.
+    # Float64 logits differ between CPUs by ~1e-16, far below any gap a sample decision sees.
+    model._net = model._net.double()
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)  # the generator's queues and uniforms
+    try:
+        out, sr = model.translate(resample(source, 16000, model.sample_rate), sample_rate=model.sample_rate,
+                                  target_domain="violin", context=Context(item=item, seed=UMT_SEED))
+    finally:
+        torch.set_default_dtype(default)
     scores = evaluate(source, resample(out, sr, 16000), reference, sample_rate=16000)
     pcm = (np.clip(out, -1, 1) * 32767).astype(np.int16).tobytes()
     return {"checkpoint_sha256": model.weights_sha256(), "item": iid, "seed": UMT_SEED, "target_domain": "violin",

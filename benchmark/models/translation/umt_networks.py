@@ -64,7 +64,7 @@ def mu_law_decode(classes: np.ndarray | torch.Tensor) -> Any:
 
 def companded(classes: torch.Tensor) -> torch.Tensor:
     """Mu-law classes -> their companded value in [-1, 1] (what the networks read)."""
-    return classes.float() * (2.0 / MU) - 1.0
+    return classes.to(torch.get_default_dtype()) * (2.0 / MU) - 1.0  # float32 unless the default says otherwise
 
 
 # ---- configuration ----------------------------------------------------------------------------
