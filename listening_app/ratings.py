@@ -548,44 +548,6 @@ def granted_stimulus(store: Store, name: str) -> tuple[str, str] | None:
 
 
 # --------------------------------------------------------------------------- completion codes
-@dataclass(frozen=True)
-class CodeCheck:
-    """What :func:`verify_code` found: whether the code is real and whose it is."""
-
-    real: bool
-    raters: tuple[dict[str, Any], ...] = ()   # rater, external_id, finished, kept, reasons
-
-    def describe(self, code: str, study: str) -> str:
-        if not self.real:
-            return f"{code}: not a completion code of study {study!r}"
-        lines = []
-        shared = len(self.raters) > 1
-        if shared:
-            lines.append(f"{code}: a fixed code of study {study!r}, shared by {len(self.raters)} raters "
-                         "(it cannot tell who finished; use per-rater codes)")
-        for r in self.raters:
-            who = r["rater"] + (f" (worker {r['external_id']})" if r["external_id"] else "")
-            state = "finished" if r["finished"] else "NOT finished"
-            kept = "passed screening" if r["kept"] else f"excluded by screening: {r['reasons']}"
-            lines.append(f"{'  ' if shared else code + ': '}real code of {who}; {state}; {kept}")
-        return "\n".join(lines)
-
-
-def verify_code(store: Store, study: str, code: str, *, thresholds=None) -> CodeCheck:
-    """Whether ``code`` was given to a rater of ``study``; whose, finished, kept by screening."""
-    from .analysis import analyse
-    from .screening import Thresholds
-
-    an = analyse(store, study, thresholds=thresholds or Thresholds())
-    code = code.strip()
-    hits = an.screening[an.screening["completion_code"] == code] if len(an.screening) else an.screening
-    if not len(hits):
-        return CodeCheck(False)
-    return CodeCheck(True, tuple({"rater": r.rater, "external_id": r.external_id if isinstance(r.external_id, str)
-                                  else None, "finished": bool(r.finished), "kept": not bool(r.excluded),
-                                  "reasons": r.reasons} for r in hits.itertuples(index=False)))
-
-
 def completion_link(url: str, code: str) -> str:
     """``url`` with the completion code: ``{code}`` replaced, or ``cc=<code>`` appended."""
     from urllib.parse import quote

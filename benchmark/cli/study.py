@@ -262,7 +262,8 @@ def cmd_export(args) -> int:
 
 
 def cmd_verify_code(args) -> int:
-    from musebench.listening_app.ratings import get_study, verify_code
+    from musebench.listening_app.analysis import verify_code
+    from musebench.listening_app.ratings import get_study
 
     store = _store(args)
     get_study(store, args.name)  # unknown study: one-line error with close matches
