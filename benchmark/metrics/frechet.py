@@ -13,13 +13,19 @@ patches its two failure modes: a non-finite root of a near-singular product (it 
 ``eps`` added to both diagonals, line 225) and "slight imaginary components" from rounding (dropped,
 or an error above 1e-3, lines 229-232). Both are the common case here, where a set has fewer clips than
 dimensions (8 clips and 38 dimensions in the synthetic translation tasks). MuseBench uses
-the eigenvalue form instead: ``S1 S2`` is similar to the symmetric positive semi-definite
-``S1^(1/2) S2 S1^(1/2)`` (``S1^(1/2) (S1^(1/2) S2 S1^(1/2)) S1^(-1/2)`` when ``S1`` is
-invertible, and by continuity otherwise), so the trace of its square root is the sum of the
-square roots of that matrix's eigenvalues, computed with :func:`numpy.linalg.eigh` (real,
-no complex parts to drop, negative rounding clipped to 0). On well-conditioned covariances it
-equals the ``sqrtm`` value to about 1e-12 relative (tests/data/generation, made with
-``sqrtm`` exactly as pytorch-fid, is checked at ``rel=1e-9``).
+the nuclear-norm form instead: with ``R1 = S1^(1/2)`` and ``R2 = S2^(1/2)`` (symmetric roots of
+positive semi-definite matrices, :func:`numpy.linalg.eigh`, negative rounding clipped to 0),
+``(R1 R2)(R1 R2)^T = R1 S2 R1`` is similar to ``S1 S2``, so ``tr((S1 S2)^(1/2))`` is the sum of
+the singular values of ``R1 R2`` (:func:`numpy.linalg.svd`). It is real by construction (no
+imaginary parts to drop) and accurate where the covariances are singular: the singular values
+of ``R1 R2`` come with an absolute error of about ``1e-16 * |R1 R2|``, whereas a square root
+taken of the eigenvalues of ``R1 S2 R1`` (MuseBench's generation metrics until issue 12) or
+``sqrtm(S1 S2)`` (pytorch-fid, and translation until issue 12) turns an absolute error ``d`` of
+a tiny eigenvalue ``l`` into ``d / (2 sqrt(l))``. On 8 clips of 38-dimensional translation clip
+embeddings (``eps = 1e-6``) against a 40-digit mpmath evaluation: relative error 1e-14 here,
+9e-8 with ``sqrtm``, 2e-7 with the eigenvalues of ``R1 S2 R1``. On well-conditioned covariances
+all three agree to about 1e-12 (tests/data/generation, made with ``sqrtm`` exactly as
+pytorch-fid, is checked at ``rel=1e-9``).
 """
 from __future__ import annotations
 
@@ -69,8 +75,8 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
     """Fréchet distance between N(mu1, sigma1) and N(mu2, sigma2).
 
     ``|mu1 - mu2|^2 + tr(sigma1) + tr(sigma2) - 2 tr((sigma1 sigma2)^(1/2))``, the trace term
-    as the sum of the square roots of the eigenvalues of ``sigma1^(1/2) sigma2 sigma1^(1/2)``
-    (see the module docstring for why not ``scipy.linalg.sqrtm``). Clamped at 0.
+    as the sum of the singular values of ``sigma1^(1/2) sigma2^(1/2)`` (see the module docstring
+    for why not ``scipy.linalg.sqrtm``). Clamped at 0.
 
     Parameters
     ----------
@@ -88,10 +94,7 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
     if m1.shape != m2.shape or s1.shape != s2.shape or s1.shape != (len(m1), len(m1)):
         raise BadInputError(f"frechet_distance: shapes do not match (mu {m1.shape} / {m2.shape}, "
                             f"sigma {s1.shape} / {s2.shape})")
-    r1 = _psd_sqrt(s1)
-    inner = r1 @ s2 @ r1
-    eig = np.linalg.eigvalsh((inner + inner.T) / 2.0)
-    tr_covmean = float(np.sum(np.sqrt(np.clip(eig, 0.0, None))))
+    tr_covmean = float(np.sum(np.linalg.svd(_psd_sqrt(s1) @ _psd_sqrt(s2), compute_uv=False)))
     diff = m1 - m2
     value = float(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * tr_covmean)
     return max(value, 0.0)
