@@ -181,9 +181,9 @@ def bt_fit(wins: np.ndarray, *, prior: float = 0.0, tol: float = 1e-12, max_iter
 
     The likelihood is ``prod (p_i / (p_i + p_j)) ** w_ij``. ``prior`` adds that many wins to each
     side of every compared pair (needed when a condition never wins or never loses, where the MLE
-    does not exist). Where the MLE exists (every condition wins and loses, the comparisons
-    connected), Newton's method on the log-strengths finds it in a handful of steps (the
-    log-likelihood is concave there; step halving keeps every step uphill). Otherwise, Hunter's
+    does not exist). Where the MLE exists (Ford's condition: no group of conditions that never
+    loses to the others, i.e. the "beat at least once" graph is strongly connected), Newton's
+    method on the log-strengths finds it in a handful of steps (the log-likelihood is concave there; step halving keeps every step uphill). Otherwise, Hunter's
     (2004) MM iteration ``p_i <- W_i / sum_j n_ij / (p_i + p_j)``, which increases the likelihood
     at every step, runs to ``max_iter`` (strengths of conditions that never win tend to 0).
     """
@@ -193,8 +193,11 @@ def bt_fit(wins: np.ndarray, *, prior: float = 0.0, tol: float = 1e-12, max_iter
         w = w + prior * (n_games > 0)
         n_games = w + w.T
     total = w.sum(axis=1)
-    if not _needs_prior(w) and _connected(n_games):
-        return _bt_newton(w, n_games, total, tol=tol, max_iter=max_iter)
+    if _strongly_connected(w > 0):  # Ford (1957): then, and only then, the MLE exists
+        try:
+            return _bt_newton(w, n_games, total, tol=tol, max_iter=max_iter)
+        except np.linalg.LinAlgError:  # pragma: no cover - numerically flat; MM below still climbs
+            pass
     p = np.ones(w.shape[0])
     for _ in range(max_iter):
         denom = (n_games / (p[:, None] + p[None, :])).sum(axis=1)
@@ -208,16 +211,23 @@ def bt_fit(wins: np.ndarray, *, prior: float = 0.0, tol: float = 1e-12, max_iter
     return lp - lp.mean()
 
 
-def _connected(n_games: np.ndarray) -> bool:
-    k = n_games.shape[0]
+def _reach(edges: np.ndarray) -> set[int]:
     seen, todo = {0}, [0]
     while todo:
         i = todo.pop()
-        for j in np.flatnonzero(n_games[i] > 0):
+        for j in np.flatnonzero(edges[i]):
             if int(j) not in seen:
                 seen.add(int(j))
                 todo.append(int(j))
-    return len(seen) == k
+    return seen
+
+
+def _strongly_connected(beat: np.ndarray) -> bool:
+    """Whether every condition reaches every other along "beat at least once" edges: the
+    condition under which the Bradley-Terry MLE exists (no group of conditions that never loses
+    to the rest)."""
+    k = beat.shape[0]
+    return len(_reach(beat)) == k and len(_reach(beat.T)) == k
 
 
 def _bt_loglik(theta: np.ndarray, w: np.ndarray) -> float:
@@ -288,6 +298,10 @@ def bradley_terry(ratings: pd.DataFrame, *, n_boot: int = 1000, level: float = 0
     for k, c in enumerate(conds):
         lo, hi = (np.quantile(boots_a[:, k], [(1 - level) / 2, (1 + level) / 2]) if len(boots_a)
                   else (np.nan, np.nan))
+        # Resamples in which a condition never wins or never loses are fitted with the prior (no
+        # MLE without it), which pulls them towards 0; the percentile interval can then miss the
+        # point estimate of a strong condition. Such an interval is widened to reach the estimate.
+        lo, hi = min(lo, est[k]), max(hi, est[k])
         mine = out[(out["a"] == c) | (out["b"] == c)]
         rows.append({"question": "preference", "score": "bt", "condition": c, "condition_kind": kinds.get(c),
                      "n": int(games[k]), "n_raters": int(mine["rater_id"].nunique()),
@@ -492,7 +506,7 @@ def plot_distributions(mos: pd.DataFrame, *, question: str):
     if len(qm) and qm["n1"].isna().any():  # a continuous or preference scale: means with intervals
         fig, ax = plt.subplots(figsize=(7, 1.2 + 0.45 * max(len(qm), 1)))
         err = np.vstack([qm["mos"] - qm["ci_low"], qm["ci_high"] - qm["mos"]])
-        ax.errorbar(qm["mos"], qm["condition"], xerr=np.nan_to_num(err), fmt="o", capsize=3)
+        ax.errorbar(qm["mos"], qm["condition"], xerr=np.maximum(np.nan_to_num(err), 0.0), fmt="o", capsize=3)
         ax.set_xlabel(f"{SCORE_LABELS[score_name(question)]} ({question}), 95 % CI")
         fig.tight_layout()
         return fig

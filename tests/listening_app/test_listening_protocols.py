@@ -118,10 +118,20 @@ def test_bradley_terry_newton_equals_hunters_mm_iteration():
         w = rng.integers(0, 6, size=(k, k)).astype(float)
         np.fill_diagonal(w, 0)
         prior = 0.5 if checked % 2 else 0.0
-        if A._needs_prior(w + prior * ((w + w.T) > 0)):
-            continue  # no MLE without a prior: both take the MM path
+        if not A._strongly_connected((w + prior * ((w + w.T) > 0)) > 0):
+            continue  # no MLE (a group never loses): bt_fit takes the MM path itself
         assert A.bt_fit(w, prior=prior) == pytest.approx(mm(w, prior), abs=1e-9)
         checked += 1
+
+
+def test_bradley_terry_without_an_mle_does_not_crash():
+    """Every condition wins and loses, but X and Y never lose to Z and W: no MLE exists (Ford's
+    condition), so Newton's method must not be tried (its Hessian turns singular)."""
+    w = np.array([[0, 2, 3, 3], [1, 0, 3, 3], [0, 0, 0, 2], [0, 0, 1, 0]], dtype=float)
+    assert not A._strongly_connected(w > 0)
+    est = A.bt_fit(w)
+    assert np.all(np.isfinite(est)) and est[0] > est[1] > est[2] > est[3]
+    assert A._strongly_connected(A.np.array([[0, 1], [1, 0]]) > 0)
 
 
 def test_bradley_terry_from_ratings_scores_cis_and_win_matrix():
