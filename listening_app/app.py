@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 import streamlit as st
 
 st.set_page_config(page_title="Listening study", page_icon=":headphones:", layout="centered")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-
 import streamlit as st
 from streamlit import config as _config
 
