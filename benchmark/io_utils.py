@@ -31,15 +31,23 @@ def read_json(path: str | os.PathLike, *, what: str) -> Any:
         raise BadInputError(f"{path}: {what} is not UTF-8 text") from None
 
 
-def sha256_file(path: str | os.PathLike, *, chunk: int = 1 << 20) -> str:
+def hash_file(path: str | os.PathLike, *, md5: bool = False, chunk: int = 1 << 20) -> tuple[str, str | None]:
+    """(sha256, md5 or None) of a file in one pass."""
     h = hashlib.sha256()
+    m = hashlib.md5() if md5 else None
     with open(path, "rb") as f:
         while True:
             block = f.read(chunk)
             if not block:
                 break
             h.update(block)
-    return h.hexdigest()
+            if m is not None:
+                m.update(block)
+    return h.hexdigest(), (m.hexdigest() if m is not None else None)
+
+
+def sha256_file(path: str | os.PathLike, *, chunk: int = 1 << 20) -> str:
+    return hash_file(path, chunk=chunk)[0]
 
 
 def sha256_bytes(data: bytes) -> str:

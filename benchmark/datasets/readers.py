@@ -8,12 +8,13 @@ messages naming the file and what is wrong, so a dataset module's loader can sta
 from __future__ import annotations
 
 import csv
-import hashlib
 import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from ..io_utils import hash_file  # noqa: F401 - re-exported for the dataset modules
 
 import numpy as np
 
@@ -169,16 +170,3 @@ def safe_id(text: str) -> str:
     return "".join(out)
 
 
-def hash_file(path: Path, *, md5: bool = False, chunk: int = 1 << 20) -> tuple[str, str | None]:
-    """(sha256, md5 or None) of a file in one pass."""
-    h = hashlib.sha256()
-    m = hashlib.md5() if md5 else None
-    with open(path, "rb") as f:
-        while True:
-            block = f.read(chunk)
-            if not block:
-                break
-            h.update(block)
-            if m is not None:
-                m.update(block)
-    return h.hexdigest(), (m.hexdigest() if m is not None else None)
