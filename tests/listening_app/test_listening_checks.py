@@ -240,6 +240,8 @@ def test_admin_sign_in_locks_out_across_sessions(tmp_path, folder, monkeypatch):
     store, _ = make(tmp_path, folder)
     monkeypatch.setenv("MUSEBENCH_LISTENING_DB", store.url)
     monkeypatch.setenv("MUSEBENCH_ADMIN_SECRET", "open-sesame")
+    t0 = datetime.now(timezone.utc)
+    monkeypatch.setattr(signin, "utcnow", lambda: t0)  # the lock's seconds do not depend on how long AppTest took
     admin = str(Path(APP).parent / "pages" / "admin.py")
 
     def attempt(secret: str) -> AppTest:
@@ -254,7 +256,7 @@ def test_admin_sign_in_locks_out_across_sessions(tmp_path, folder, monkeypatch):
     assert attempt("guess4").error[0].value == "Wrong secret. Too many wrong secrets: sign-in is locked for 30 s."
     at = attempt("open-sesame")  # even the right secret waits out the lock
     assert at.error[0].value == "Too many wrong secrets: sign-in is locked for 30 s."
-    later = datetime.now(timezone.utc) + timedelta(seconds=31)
+    later = t0 + timedelta(seconds=31)
     assert signin.locked_for(store, now=later) == 0.0
     signin.record(store, ok=False, at=later)  # the 6th wrong one doubles the lock
     assert signin.locked_for(store, now=later) == 60.0
