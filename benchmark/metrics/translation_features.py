@@ -49,7 +49,8 @@ MFCCs' dB) are taken in float64 and rounded to float32 once, for the same reason
 float32 ``log10`` has an AVX-512 path that differs from its AVX2 one in the last bit (seen on an
 AMD EPYC with AVX512_ICL: ``source_timbre_correlation`` of a regression triple moved by 1e-8). This costs about 0.07 s per
 10-minute signal. tests/metrics/test_translation_metrics.py runs the suite under two OpenBLAS
-kernels (``OPENBLAS_CORETYPE``) and requires the same scores.
+kernels (``OPENBLAS_CORETYPE``) and requires the same scores, and extracts features under three
+NumPy dispatch levels (``NPY_DISABLE_CPU_FEATURES``) and requires the same bytes.
 """
 from __future__ import annotations
 

@@ -259,6 +259,37 @@ def test_features_do_not_depend_on_the_blas_kernel():
     assert len(values) == 1, values
 
 
+def _numpy_has_avx512() -> bool:
+    try:  # what np.show_runtime() reads
+        from numpy._core._multiarray_umath import __cpu_features__
+    except ImportError:
+        return False
+    return bool(__cpu_features__.get("AVX512F"))
+
+
+@pytest.mark.skipif(not _numpy_has_avx512(), reason="NumPy has no AVX-512 path on this CPU")
+def test_features_do_not_depend_on_numpys_simd_dispatch():
+    """NumPy picks its float32 loops (log10 among them) by CPU; on an AVX-512 CPU the AVX-512 and
+    AVX2 paths of float32 log10 differ in the last bit, which moved source_timbre_correlation of
+    a regression triple by 1e-8. NPY_DISABLE_CPU_FEATURES forces the older paths: the features
+    must be the same bytes."""
+    import subprocess
+    import sys
+
+    code = ("import hashlib\n"
+            "from musebench.metrics.translation_features import extract_features\n"
+            "from musebench.metrics.translation_signals import SR, melody\n"
+            "f = extract_features(melody(3), sample_rate=SR)\n"
+            "print(hashlib.sha256(f.log_cqt.tobytes() + f.chroma.tobytes() + f.mfcc.tobytes()"
+            " + f.level_db.tobytes()).hexdigest())\n")
+    digests = set()
+    for disabled in ("", "X86_V4 AVX512_ICL AVX512_SPR", "X86_V3 X86_V4 AVX512_ICL AVX512_SPR"):
+        env = {**os.environ, "NPY_DISABLE_CPU_FEATURES": disabled}
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1, digests
+
+
 def test_dtw_uses_fastdtws_c_extension(monkeypatch):
     import sys
 
