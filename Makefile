@@ -44,8 +44,10 @@ demo: setup
 	done
 	$(PY) -m musebench leaderboard --task $(DEMO_ENSEMBLE_TASK)
 
+# PYTHONFAULTHANDLER: a crash in native code, even at interpreter exit after the summary, prints
+# every thread's Python stack (pytest's own faulthandler is off once the session has ended)
 test: setup system-deps lint typecheck
-	$(PY) -m pytest -q -p no:cacheprovider
+	PYTHONFAULTHANDLER=1 $(PY) -m pytest -q -p no:cacheprovider
 
 # ruff and mypy, configured in pyproject.toml (mypy reads the package as `musebench`)
 lint: setup

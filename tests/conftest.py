@@ -11,9 +11,15 @@
 - ``synth_env``: sets ``MUSEBENCH_SYNTH_ROOT`` to ``synth_root`` for one test, so code that calls
   ``get_dataset("synth")`` finds the prepared data.
 - ``sine``: ``sine(freq=440.0, seconds=1.0, sample_rate=16000, amplitude=0.5)`` -> float32 mono.
+- ``ray_cluster`` (session): one local 2-CPU Ray cluster for every test that needs one, started
+  on first use and shut down once at the end of the session. Ray is not safe to start and stop
+  several times in one process (ray-project/ray#31145: segfaults from threads that outlive a
+  ``ray.shutdown()``), so no test calls ``ray.init`` itself. Its workers import from ``tests/``
+  and ``tests/models/`` (``core_fixtures``, ``fault_models``, model-defining test modules).
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -59,3 +65,13 @@ def sine():
         return (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    ray = pytest.importorskip("ray")
+    here = Path(__file__).resolve().parent
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
+             runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join([str(here), str(here / "models")])}})
+    yield ray
+    ray.shutdown()

@@ -32,14 +32,15 @@ TASK = textwrap.dedent("""\
 """)
 
 
-def _log_call(kind: str, n: int) -> None:
-    with open(os.environ["BATCHING_ORACLE_CALLS"], "a") as f:
+def _log_call(kind: str, n: int, path: str | None = None) -> None:
+    # the test's file, or the model's ``calls`` parameter (Ray workers do not see the test's environment)
+    with open(path or os.environ["BATCHING_ORACLE_CALLS"], "a") as f:
         f.write(f"{kind} {n}\n")
 
 
-def calls() -> list[tuple[str, int]]:
+def calls(path: str | None = None) -> list[tuple[str, int]]:
     """The calls the model got since the last :func:`clear_calls`, in order."""
-    path = os.environ["BATCHING_ORACLE_CALLS"]
+    path = path or os.environ["BATCHING_ORACLE_CALLS"]
     if not os.path.exists(path):
         return []
     with open(path) as f:
@@ -57,13 +58,13 @@ class BatchingOracle(TranscriptionModel):
     sample_rate: ClassVar[int] = core_fixtures.SR
     uses_reference: ClassVar[bool] = True
     def transcribe(self, audio, *, sample_rate, context):
-        _log_call("one", 1)
+        _log_call("one", 1, self.params.get("calls"))
         if context.item.id == self.params.get("fail_id"):
             raise RuntimeError("bad item")
         return context.reference
 
     def transcribe_batch(self, audios, *, sample_rate, contexts):
-        _log_call("batch", len(audios))
+        _log_call("batch", len(audios), self.params.get("calls"))
         assert all(a.dtype == np.float32 and a.ndim == 1 for a in audios)
         if any(c.item.id == self.params.get("fail_id") for c in contexts):
             raise RuntimeError("bad batch")
@@ -132,16 +133,12 @@ def test_batch_items_must_be_positive(toy):
         run(toy, batch_items=0)
 
 
-def test_ray_backend_batches_too(toy, tmp_path):
-    ray = pytest.importorskip("ray")
-    here = os.path.dirname(os.path.abspath(__file__))  # the workers import this module and core_fixtures
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
-             runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join([here, os.path.dirname(here)])}})
-    try:
-        remote = run(toy, run_id="ray", backend="ray", workers=2, batch_items=2)
-    finally:
-        ray.shutdown()
-    local = run(toy, run_id="local", batch_items=2)
+def test_ray_backend_batches_too(toy, tmp_path, ray_cluster):
+    # the workers import this module and core_fixtures (the ray_cluster fixture's PYTHONPATH)
+    params = {"calls": str(tmp_path / "ray-calls.txt")}
+    remote = run(toy, run_id="ray", backend="ray", workers=2, batch_items=2, model_params=params)
+    assert calls(params["calls"]) == [("batch", 2), ("batch", 2)]
+    local = run(toy, run_id="local", batch_items=2, model_params=params)
     a, b = local.results, remote.results
     a.pop("run_id"), b.pop("run_id")
     assert stable_view(a) == stable_view(b)

@@ -12,14 +12,6 @@ from musebench.runner import RunOptions, run_task
 ray = pytest.importorskip("ray")
 
 
-@pytest.fixture(scope="module")
-def ray_cluster():
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
-             runtime_env={"env_vars": {"PYTHONPATH": __import__("os").path.dirname(__import__("os").path.dirname(__import__("os").path.abspath(__file__)))}})
-    yield
-    ray.shutdown()
-
-
 def test_ray_run_equals_local_run(tmp_path, monkeypatch, ray_cluster):
     _, task = core_fixtures.toy_task(tmp_path, monkeypatch, n=6, task_yaml=textwrap.dedent("""\
         name: toy-ray

@@ -2,7 +2,6 @@
 worker; the actor is replaced and the other items score. A failed load stops the run."""
 from __future__ import annotations
 
-import os
 import textwrap
 
 import pytest
@@ -23,14 +22,6 @@ TASK = textwrap.dedent("""\
     sample_rate: 16000
     metrics: [onset_f1]
 """)
-
-
-@pytest.fixture(scope="module")
-def ray_cluster():
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
-             runtime_env={"env_vars": {"PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}})
-    yield
-    ray.shutdown()
 
 
 @pytest.fixture
