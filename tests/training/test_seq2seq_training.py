@@ -59,6 +59,29 @@ def test_resumed_run_equals_a_straight_run(straight, tmp_path):
         train(config(steps=5, learning_rate=0.5), out=tmp_path, progress=False)
 
 
+def test_init_from_records_the_lineage_and_a_resume_keeps_it(straight, tmp_path):
+    out, _ = straight
+    parent = json.loads((out / "seq2seq-piano-tiny.json").read_text())
+    child_dir, grandchild_dir = tmp_path / "child", tmp_path / "grandchild"
+    messages: list[str] = []
+    train(config(steps=2, init_from=str(out / "seq2seq-piano-tiny")), out=child_dir, progress=False)
+    train(config(steps=4, init_from=str(out / "seq2seq-piano-tiny")), out=child_dir, progress=False,
+          log=messages.append)
+    assert any("resuming" in m for m in messages)  # the parent record is carried through the resume state
+    child = json.loads((child_dir / "seq2seq-piano-tiny-last.json").read_text())
+    assert child["training"]["steps"] == 4
+    assert child["training"]["parent"] == {
+        "path": str(out / "seq2seq-piano-tiny"), "weights_sha256": parent["weights"]["sha256"],
+        "steps": parent["training"]["steps"], "seconds": parent["training"]["seconds"],
+        "pieces_rendered": parent["training"]["pieces_rendered"], "learning_rate": 0.0015,
+        "best": parent["training"]["best"]}
+    train(config(steps=2, init_from=str(child_dir / "seq2seq-piano-tiny-last")), out=grandchild_dir, progress=False)
+    grandchild = json.loads((grandchild_dir / "seq2seq-piano-tiny-last.json").read_text())["training"]["parent"]
+    assert grandchild["weights_sha256"] == child["weights"]["sha256"] and grandchild["steps"] == 4
+    assert grandchild["parent"] == child["training"]["parent"]
+    assert "parent" not in parent["training"]
+
+
 def test_schedule_warmup_cosine_and_time_budget():
     c = Seq2SeqTrainConfig(steps=1000, warmup_steps=100, learning_rate=1e-3, final_lr_fraction=0.1)
     assert lr_at(0, c) == pytest.approx(1e-5) and lr_at(99, c) == pytest.approx(1e-3)

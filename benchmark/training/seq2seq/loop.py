@@ -179,9 +179,25 @@ def token_map(source, target) -> dict[int, int]:
     return out
 
 
-def init_from(net, vocab, path) -> int:
+def parent_record(meta: dict[str, Any], path) -> dict[str, Any]:
+    """What a checkpoint trained ``--init-from`` another records of its parent: the path as given,
+    the parent's weights sha256, its steps, seconds and best validation, and the parent's own
+    ``parent`` (so the whole lineage survives the parent file being overwritten)."""
+    training = meta.get("training", {})
+    record: dict[str, Any] = {"path": str(path), "weights_sha256": meta.get("weights", {}).get("sha256"),
+                              "steps": training.get("steps"), "seconds": training.get("seconds"),
+                              "pieces_rendered": training.get("pieces_rendered"),
+                              "learning_rate": training.get("config", {}).get("learning_rate"),
+                              "best": training.get("best")}
+    if training.get("parent"):
+        record["parent"] = training["parent"]
+    return record
+
+
+def init_from(net, vocab, path) -> tuple[int, dict[str, Any]]:
     """Copy the weights of a checkpoint into ``net`` where the shapes fit; token embeddings and
-    output rows of shared events are copied row by row (:func:`token_map`). Returns tensors touched."""
+    output rows of shared events are copied row by row (:func:`token_map`). Returns the tensors
+    touched and the parent's :func:`parent_record`."""
     import torch
 
     from ...models.transcription.seq2seq.checkpoint import CHECKPOINT
@@ -206,7 +222,7 @@ def init_from(net, vocab, path) -> int:
             own[k] = rows
             touched += 1
     net.load_state_dict(own)
-    return touched
+    return touched, parent_record(meta, path)
 
 
 def validate(net, vocab, pieces, *, device: str, batch_size: int = 32, max_tokens: int = 512) -> dict[str, float]:
@@ -291,6 +307,7 @@ def _train(config: Seq2SeqTrainConfig, *, out: Path, progress: bool, say: Callab
     validations: list[dict[str, Any]] = []
     step, elapsed = 0, 0.0
     best: dict[str, Any] = {}
+    parent: dict[str, Any] | None = None
     if resume_path.is_file():
         state = torch.load(resume_path, map_location="cpu", weights_only=False)
         free = ("steps", "max_minutes", "threads", "device", "validate_every", "checkpoint_every")
@@ -304,14 +321,16 @@ def _train(config: Seq2SeqTrainConfig, *, out: Path, progress: bool, say: Callab
         torch.set_rng_state(state["torch_rng"])
         step, elapsed = state["step"], state["seconds"]
         history, validations, best = state["history"], state["validations"], state["best"]
+        parent = state.get("parent")
         pool.next_index = state["next_index"]
         pool.seconds = state["pool_seconds"]
         say(f"resuming {resume_path} at step {step}")
         pool.fill(state["pool_indices"])
     else:
         if config.init_from:
-            loaded = init_from(net, vocab, config.init_from)
-            say(f"initialised {loaded} tensors from {config.init_from}")
+            loaded, parent = init_from(net, vocab, config.init_from)
+            say(f"initialised {loaded} tensors from {config.init_from} "
+                f"(sha256 {str(parent['weights_sha256'])[:12]}, {parent['steps']} steps)")
         pool.fill()
         # per-bin standardisation from the synth train split's pieces
         mels = torch.cat([m for m, _, name in pool.entries if name.startswith("train/")] or
@@ -337,7 +356,8 @@ def _train(config: Seq2SeqTrainConfig, *, out: Path, progress: bool, say: Callab
                              platform.machine(), "n_parameters": n_params,
                              "pieces_rendered": pool.next_index, "audio_hours_rendered": round(pool.seconds / 3600, 3),
                              "rejected_pieces": source.rejected, "data": data_desc,
-                             "validation": validations, "best": best, "loss_curve": history}}
+                             "validation": validations, "best": best, "loss_curve": history,
+                             **({"parent": parent} if parent else {})}}
         return CHECKPOINT.save(path_stem, arrays=net.state_dict(), config=meta)
 
     def save_resume() -> None:
@@ -345,7 +365,7 @@ def _train(config: Seq2SeqTrainConfig, *, out: Path, progress: bool, say: Callab
         torch.save({"config": config.to_dict(), "net": net.state_dict(), "opt": opt.state_dict(),
                     "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(), "step": step,
                     "seconds": elapsed, "history": history, "validations": validations, "best": best,
-                    "next_index": pool.next_index, "pool_seconds": pool.seconds,
+                    "parent": parent, "next_index": pool.next_index, "pool_seconds": pool.seconds,
                     "pool_indices": pool.indices()}, tmp)
         os.replace(tmp, resume_path)
 
