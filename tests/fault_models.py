@@ -107,7 +107,8 @@ class MemoryHog(TranscriptionModel):
 
 
 class BadLoad(TranscriptionModel):
-    """``load()`` raises (``how="raise"``) or segfaults (``how="segfault"``)."""
+    """``load()`` raises (``how="raise"``), segfaults (``how="segfault"``) or deadlocks in C
+    (``how="deadlock"``)."""
 
     name: ClassVar[str] = "bad-load"
     sample_rate: ClassVar[int] = SR
@@ -118,6 +119,8 @@ class BadLoad(TranscriptionModel):
     def load(self):
         if self.params["how"] == "segfault":
             _segfault()
+        if self.params["how"] == "deadlock":
+            _deadlock_in_c()
         raise OSError("weights.bin: checkpoint truncated")
 
     def transcribe(self, audio, *, sample_rate, context):

@@ -71,6 +71,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="seconds after which one item is recorded as failed (its worker is killed if the model "
                         "is stuck outside Python); default per family: transcription 120 s + 20 s per second of "
                         "audio, translation 120 s + 40 s per second, generation 300 s + 60 s per second generated")
+    p.add_argument("--load-timeout", type=float, metavar="SECONDS",
+                   help="seconds the model may take to load before the run stops with exit 2 (its worker is "
+                        "killed; default 900)")
     p.add_argument("--max-memory", type=_megabytes, metavar="SIZE",
                    help="kill the model's worker (failing its item) when it uses more resident memory than SIZE "
                         "(e.g. 4G, 500M; local backend)")
@@ -105,7 +108,8 @@ def main(args: argparse.Namespace) -> int:
                          run_id=args.run_id, data_dir=args.data_dir,
                          dataset_params=_parse_params(args.dataset_param, flag="--dataset-param"),
                          allow_unverified=args.allow_unverified,
-                         item_timeout=args.item_timeout, fresh=args.fresh, progress=not args.no_progress,
+                         item_timeout=args.item_timeout, load_timeout=args.load_timeout, fresh=args.fresh,
+                         progress=not args.no_progress,
                          backend=args.backend, address=args.address, workers=args.workers,
                          batch_items=args.batch_items, max_memory_mb=args.max_memory,
                          retry_failed=args.retry_failed, worker=args.worker)

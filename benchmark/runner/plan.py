@@ -27,6 +27,10 @@ from ..tasks import Task, get_task
 from ..types import Item
 
 
+#: default ``--load-timeout``: generous for any model that loads from local files
+DEFAULT_LOAD_TIMEOUT_S = 900.0
+
+
 @dataclass
 class RunOptions:
     """Everything ``musebench run`` can be asked."""
@@ -45,6 +49,9 @@ class RunOptions:
     dataset_params: dict[str, Any] = field(default_factory=dict)
     allow_unverified: bool = False
     item_timeout: float | None = None
+    #: seconds the model's construction and ``load()`` may take before the run stops (worker killed);
+    #: None = :data:`DEFAULT_LOAD_TIMEOUT_S`. Supervised backends only (the process worker, Ray)
+    load_timeout: float | None = None
     fresh: bool = False
     progress: bool = True
     backend: str = "local"
@@ -89,6 +96,11 @@ class RunPlan:
             return float(self.options.item_timeout)
         return float(self.family.item_timeout(task=self.task, item=item))
 
+    @property
+    def load_timeout(self) -> float:
+        """``--load-timeout``, else :data:`DEFAULT_LOAD_TIMEOUT_S`."""
+        return float(self.options.load_timeout or DEFAULT_LOAD_TIMEOUT_S)
+
 
 def _check_options(options: RunOptions) -> None:
     """The options that need nothing loaded; ConfigError (one line) otherwise."""
@@ -99,6 +111,7 @@ def _check_options(options: RunOptions) -> None:
                               f"not {value!r}")
 
     positive(options.item_timeout, "--item-timeout")
+    positive(options.load_timeout, "--load-timeout")
     positive(options.max_memory_mb, "--max-memory")
     if options.backend not in ("local", "ray"):
         raise ConfigError(f"backend must be 'local' or 'ray', not {options.backend!r}")

@@ -123,7 +123,7 @@ def run_ray(plan: RunPlan, *, on_item: Callable[[dict[str, Any]], None] | None =
     a group of batched items it was given goes through again one by one."""
     try:
         import ray
-        from ray.exceptions import RayActorError, RayTaskError
+        from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError
     except ImportError:
         raise ConfigError("--backend ray needs the 'ray' package (pip install 'musebench[ray]')") from None
     from tqdm.auto import tqdm
@@ -149,7 +149,13 @@ def run_ray(plan: RunPlan, *, on_item: Callable[[dict[str, Any]], None] | None =
         started = [actor_cls.remote(plan) for _ in range(k)]
         if needs_model:
             try:
-                ray.get([a.load.remote() for a in started])
+                # the clock starts when the actors are asked, so it includes waiting for a free CPU
+                ray.get([a.load.remote() for a in started], timeout=plan.load_timeout)
+            except GetTimeoutError:
+                for a in started:
+                    ray.kill(a, no_restart=True)
+                raise ModelLoadError(f"model {opts.model}: loading the model did not finish in "
+                                     f"{plan.load_timeout:g} s (--load-timeout); its Ray actors were killed") from None
             except RayTaskError as exc:
                 cause = getattr(exc, "cause", None)
                 if isinstance(cause, RUN_ERRORS):  # the run stops, one line

@@ -8,7 +8,9 @@ child dies (a segfault, ``os._exit``, SIGKILL, ``SystemExit`` or ``KeyboardInter
 by the model), hangs past the item's time limit in code that Python cannot interrupt, or grows
 past ``--max-memory``, it kills what is left of it, records that item as failed with one line
 (``killed_worker: true``, so a resume does not retry it unless ``--retry-failed``), and starts
-a fresh worker for the next item.
+a fresh worker for the next item. A model whose construction and ``load()`` take longer than
+``--load-timeout`` (default 900 s) is killed the same way and the run stops (exit 2), as for
+any failed load.
 
 Processes come from the ``forkserver`` context where there is one (Linux, macOS): a clean
 server process, started once per runner process with this module and its dependencies
@@ -302,6 +304,10 @@ class SupervisedWorker:
             except WorkerDied as death:
                 self.kill()
                 if loading:
+                    if death.kind == "timeout":
+                        raise ModelLoadError(f"model {opts.model}: loading the model did not finish in "
+                                             f"{self.plan.load_timeout:g} s (--load-timeout); its worker was "
+                                             "killed") from None
                     raise ModelLoadError(f"model {opts.model}: its worker {death.reason} while loading the model"
                                          if death.kind == "died" else
                                          f"model {opts.model}: loading the model used {death.reason}, above "
@@ -331,8 +337,9 @@ class SupervisedWorker:
                 deadline = time.monotonic() + limit + _grace(limit)
             elif kind == "loading":
                 loading, t_load = True, time.perf_counter()
+                deadline = time.monotonic() + self.plan.load_timeout
             elif kind == "loaded":
-                loading = False
+                loading, deadline = False, None
                 self.stats["load_s"] += time.perf_counter() - t_load
                 t_item = time.perf_counter()  # an item's time does not include loading the model
                 self.model_info = msg[1]

@@ -69,6 +69,15 @@ def test_a_failed_load_is_exit_2_with_one_line(toy):
     assert proc.stderr == "musebench: error: model bad-load: load() failed (OSError: weights.bin: checkpoint truncated)\n"
 
 
+def test_a_load_that_hangs_in_c_is_exit_2_with_one_line(toy):
+    proc = musebench(toy, "run", "--task", toy["task"], "--model", "bad-load", "--param", "how=deadlock",
+                     "--load-timeout", "1", "--results-dir", str(toy["results"]), "--no-progress", "--device", "cpu",
+                     timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr == ("musebench: error: model bad-load: loading the model did not finish in 1 s "
+                           "(--load-timeout); its worker was killed\n")
+
+
 def test_exit_codes_are_documented_in_help(capsys):
     with pytest.raises(SystemExit):
         main(["run", "--help"])

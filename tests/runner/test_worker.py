@@ -9,7 +9,7 @@ import time
 import pytest
 
 import core_fixtures
-from musebench.errors import ModelLoadError
+from musebench.errors import ConfigError, ModelLoadError
 from musebench.runner import RunOptions, run_task
 
 
@@ -91,6 +91,26 @@ def test_a_failed_load_stops_the_run(toy, how, message):
         run(toy, model="bad-load", model_params={"how": how})
     assert str(info.value) == message
     assert list((toy["results"]).rglob("items/*.json")) == []  # nothing was scored on a model that never loaded
+
+
+def test_a_load_that_hangs_in_c_stops_the_run_at_the_load_timeout(toy):
+    t0 = time.monotonic()
+    with pytest.raises(ModelLoadError) as info:
+        run(toy, model="bad-load", model_params={"how": "deadlock"}, load_timeout=1.5)
+    assert str(info.value) == ("model bad-load: loading the model did not finish in 1.5 s (--load-timeout); "
+                               "its worker was killed")
+    assert time.monotonic() - t0 < 60
+    assert list((toy["results"]).rglob("items/*.json")) == []
+
+
+def test_the_default_load_timeout_and_a_bad_one(toy):
+    from musebench.runner.plan import DEFAULT_LOAD_TIMEOUT_S, plan_run
+
+    plan = plan_run(RunOptions(task=toy["task"], model="faulty", results_dir=toy["results"], device="cpu"))
+    assert plan.load_timeout == DEFAULT_LOAD_TIMEOUT_S == 900.0
+    with pytest.raises(ConfigError, match=r"^--load-timeout must be a positive number of seconds, not 0$"):
+        run(toy, model="faulty", load_timeout=0)
+    assert not toy["results"].exists() or list(toy["results"].rglob("config.json")) == []
 
 
 def test_the_default_item_timeout_is_per_family_and_proportional_to_duration(toy):

@@ -55,3 +55,10 @@ def test_a_hang_in_c_on_ray_is_stopped_by_the_item_timeout(toy):
 def test_a_failed_load_on_ray_stops_the_run(toy):
     with pytest.raises(ModelLoadError, match=r"^model bad-load: load\(\) failed \(OSError: weights.bin: "):
         run(toy, "bad-load")
+
+
+def test_a_load_that_hangs_on_ray_stops_the_run_at_the_load_timeout(toy):
+    with pytest.raises(ModelLoadError) as info:
+        run(toy, "bad-load", model_params={"how": "deadlock"}, load_timeout=3)
+    assert str(info.value) == ("model bad-load: loading the model did not finish in 3 s (--load-timeout); "
+                               "its Ray actors were killed")
