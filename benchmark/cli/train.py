@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 TRAINABLE = ("lstm", "fc-lstm", "conv-lstm", "stacked-lstm", "bilinear-lstm", "umt", "mt3", "seq2seq-piano")
 SEQ2SEQ = ("mt3", "seq2seq-piano")
@@ -80,6 +79,7 @@ def main(args: argparse.Namespace) -> int:
         return seq2seq_main(args)
     from ..paths import results_home
     from ..training import TrainConfig, train
+    from ..training.report import report_checkpoint
 
     d = TrainConfig(model=args.model)
     config = TrainConfig(model=args.model, epochs=args.epochs, max_steps=args.max_steps,
@@ -90,11 +90,6 @@ def main(args: argparse.Namespace) -> int:
     output = args.output or results_home(args.results_dir) / "checkpoints"
     result = train(config, output=output, data_dir=args.data_dir, progress=not args.no_progress,
                    log=None if args.json else print)
-    if args.json:
-        print(json.dumps(result.config, indent=2, sort_keys=True))
-        return 0
-    print(f"wrote {result.weights_path} ({result.bytes / 1e6:.2f} MB, {result.n_parameters} parameters) "
-          f"and {result.config_path.name}")
-    print(f"run it: musebench run --task synth-continuation --model {args.model} "
-          f"--param checkpoint={result.weights_path.with_suffix('')}")
-    return 0
+    return report_checkpoint(config=result.config, weights_path=result.weights_path,
+                             config_path=result.config_path, n_parameters=result.n_parameters,
+                             task="synth-continuation", model=args.model, as_json=args.json)

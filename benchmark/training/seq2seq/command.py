@@ -26,6 +26,7 @@ def config_from_args(args: argparse.Namespace) -> Seq2SeqTrainConfig:
 
 def main_cli(args: argparse.Namespace) -> int:
     from ...paths import results_home
+    from ..report import report_checkpoint
     from .loop import train
 
     config = config_from_args(args)
@@ -34,13 +35,8 @@ def main_cli(args: argparse.Namespace) -> int:
         for f in out.glob(f"{config.model}-{config.size}.resume.pt"):
             f.unlink()
     result = train(config, out=out, progress=not args.no_progress, log=None if args.json else print)
-    if args.json:
-        print(json.dumps(json.loads(result.config_path.read_text()), indent=2, sort_keys=True))
-        return 0
-    print(f"wrote {result.weights_path} ({result.weights_path.stat().st_size / 1e6:.2f} MB, "
-          f"{result.n_parameters} parameters, {result.steps} steps, {result.seconds / 60:.1f} min) and "
-          f"{result.config_path.name}; best validation {json.dumps(result.best)}")
-    task = "synth-ensemble" if config.model == "mt3" else "synth-piano"
-    print(f"run it: musebench run --task {task} --model {config.model} "
-          f"--param checkpoint={result.weights_path.with_suffix('')}")
-    return 0
+    return report_checkpoint(config=json.loads(result.config_path.read_text()), weights_path=result.weights_path,
+                             config_path=result.config_path, n_parameters=result.n_parameters,
+                             task="synth-ensemble" if config.model == "mt3" else "synth-piano", model=config.model,
+                             as_json=args.json, details=f"{result.steps} steps, {result.seconds / 60:.1f} min; "
+                                                        f"best validation {json.dumps(result.best)}")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from . import UMTTrainConfig
 
@@ -10,6 +9,7 @@ from . import UMTTrainConfig
 def main_cli(args: argparse.Namespace) -> int:
     """``musebench train umt ...`` (see :mod:`musebench.cli.train`)."""
     from ...paths import results_home
+    from ..report import report_checkpoint
     from .loop import train
 
     config = UMTTrainConfig(size=args.size, domains=[d.strip() for d in args.domains.split(",") if d.strip()],
@@ -18,11 +18,6 @@ def main_cli(args: argparse.Namespace) -> int:
     output = args.output or results_home(args.results_dir) / "checkpoints"
     result = train(config, output=output, progress=not args.no_progress, restart=args.restart,
                    log=None if args.json else print)
-    if args.json:
-        print(json.dumps(result.config, indent=2, sort_keys=True))
-        return 0
-    print(f"wrote {result.weights_path} ({result.bytes / 1e6:.2f} MB, {result.n_parameters} parameters) "
-          f"and {result.config_path.name}")
-    print(f"run it: musebench run --task synth-piano-to-violin --model umt "
-          f"--param checkpoint={result.weights_path.with_suffix('')}")
-    return 0
+    return report_checkpoint(config=result.config, weights_path=result.weights_path,
+                             config_path=result.config_path, n_parameters=result.n_parameters,
+                             task="synth-piano-to-violin", model="umt", as_json=args.json)
