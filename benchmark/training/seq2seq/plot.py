@@ -26,18 +26,24 @@ def plot(checkpoints: list[str], out: str) -> Path:
     from ...models.checkpoints import resolve
 
     fig, (ax_loss, ax_f1) = plt.subplots(1, 2, figsize=(11, 4))
+    threads: set[int] = set()
     for path in checkpoints:
         meta = read_json(resolve(path)[1], what="seq2seq checkpoint config")
         name, training = meta["model"], meta["training"]
+        threads.add(int(training["config"].get("threads", 1)))
+        if training.get("parent"):  # continued from a parent: its own curve starts at 0 again
+            name += f" (from step {training['parent']['steps']})"
         curve = training["loss_curve"]
         ax_loss.plot([c["seconds"] / 60 for c in curve], [c["loss"] for c in curve], label=name)
-        for key in SCORES.get(name, ("onset_f1",)):
+        for key in SCORES.get(meta["model"], ("onset_f1",)):
             points = [(v["seconds"] / 60, v[key]) for v in training["validation"] if key in v]
             if points:
                 ax_f1.plot(*zip(*points), marker="o", markersize=3, label=f"{name}: {key}")
-    ax_loss.set(xlabel="training time (min, 1 CPU thread)", ylabel="cross-entropy (running mean)",
+    n = threads.pop() if len(threads) == 1 else None
+    xlabel = f"training time (min, {n} CPU thread{'s' if n != 1 else ''})" if n else "training time (min, CPU)"
+    ax_loss.set(xlabel=xlabel, ylabel="cross-entropy (running mean)",
                 title="training loss", yscale="log")
-    ax_f1.set(xlabel="training time (min, 1 CPU thread)", ylabel="F1 on the synth validation split",
+    ax_f1.set(xlabel=xlabel, ylabel="F1 on the synth validation split",
               title="validation", ylim=(0, 1))
     for ax in (ax_loss, ax_f1):
         ax.grid(alpha=0.3)
