@@ -127,6 +127,24 @@ class BadLoad(TranscriptionModel):
         return Notes.empty()
 
 
+class WeightsFileModel(TranscriptionModel):
+    """No notes; its weights are the file ``weights`` (so a test can replace them in place)."""
+
+    name: ClassVar[str] = "weights-file"
+    sample_rate: ClassVar[int] = SR
+
+    def __init__(self, *, device: str = "auto", weights: str = ""):
+        super().__init__(device=device, weights=weights)
+
+    def weights_files(self):
+        from pathlib import Path
+
+        return [Path(self.params["weights"])]
+
+    def transcribe(self, audio, *, sample_rate, context):
+        return Notes.empty()
+
+
 def install() -> None:
-    for cls in (FaultyModel, BatchingFaultyModel, MemoryHog, BadLoad):
+    for cls in (FaultyModel, BatchingFaultyModel, MemoryHog, BadLoad, WeightsFileModel):
         MODELS["transcription"].register(cls.name, cls, replace=True)

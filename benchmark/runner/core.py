@@ -24,7 +24,7 @@ from ..families.base import RUN_ERRORS, describe, item_error, one_line
 from ..models.base import Context, Model
 from ..types import Item
 from .plan import RunPlan
-from .store import disk_full, is_disk_full, write_record
+from .store import check_same_weights, disk_full, is_disk_full, write_record
 
 
 def item_seed(seed: int, item_id: str) -> int:
@@ -91,8 +91,9 @@ class ItemWorker:
                 model.load()
             except Exception as exc:  # noqa: BLE001 - any failure to load stops the run
                 raise ModelLoadError(f"model {opts.model}: load() failed ({describe(exc)})") from None
-            self.model = model
             info = model.info() if self.on_event is not None else None  # hashes the weights: part of loading
+            check_same_weights(self.plan, info, model=model)  # before anything is predicted with them
+            self.model = model
             self.load_s += time.perf_counter() - t0
             self._event("loaded", info)
         return self.model

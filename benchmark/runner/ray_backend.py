@@ -23,7 +23,7 @@ from ..families.base import RUN_ERRORS
 from ..io_utils import atomic_write_bytes
 from .core import ItemWorker, peak_rss_mb
 from .plan import RunPlan
-from .store import failure_record, pending_items, save_model_info, write_record
+from .store import check_same_weights, failure_record, pending_items, save_model_info, write_record
 
 
 class _RemoteWorker:
@@ -167,6 +167,13 @@ def run_ray(plan: RunPlan, *, on_item: Callable[[dict[str, Any]], None] | None =
         return started
 
     actors = start_actors(n)
+    if needs_model:  # actors write into their own folders: the run directory's weights are checked here
+        try:
+            check_same_weights(plan, ray.get(actors[0].info.remote()))
+        except ConfigError:
+            for a in actors:
+                ray.kill(a, no_restart=True)
+            raise
     peak = peak_rss_mb()
     bar = tqdm(total=len(plan.items), initial=len(plan.items) - len(todo),
                desc=f"{plan.task.name} / {opts.model} (ray x{n})", unit="item", disable=not opts.progress)

@@ -169,6 +169,24 @@ def save_model_info(plan: RunPlan, info: dict[str, Any]) -> None:
         raise
 
 
+def check_same_weights(plan: RunPlan, info: dict[str, Any] | None, *, model: Any = None) -> None:
+    """Refuse (ConfigError, one line) to resume a run whose predictions were made with other
+    weights than the model now loads: the run id names the task, model and parameters, not the
+    weights, so a checkpoint replaced in place would otherwise mix two models' predictions in
+    one result. ``info`` is the loaded model's :meth:`~musebench.models.base.Model.info`, or
+    None (then ``model``'s weights are hashed, only when the run has predictions to protect)."""
+    predictions = plan.run_dir / "predictions"
+    if not (predictions.is_dir() and any(predictions.iterdir())):
+        return
+    old = (saved_model_info(plan) or {}).get("weights_sha256")
+    if not old:
+        return
+    new = (info or {}).get("weights_sha256") if info is not None or model is None else model.weights_sha256()
+    if new and new != old:
+        raise ConfigError(f"{plan.run_dir}: its predictions were made with weights sha256 {old[:12]}, but model "
+                          f"{plan.options.model} now loads {new[:12]}; rerun with --fresh, or give another --run-id")
+
+
 def saved_model_info(plan: RunPlan) -> dict[str, Any] | None:
     path = plan.run_dir / MODEL_INFO_NAME
     if path.exists():

@@ -114,3 +114,41 @@ def test_provenance_and_total_wall_time_survive_a_resume(toy):
     (run_dir / "results.json").unlink()
     third = run_task(RunOptions(**opts)).results
     assert third["model"] == first["model"] and third["timing"]["invocations"] == 3
+
+
+@pytest.mark.parametrize("worker", ["process", "inline"])
+def test_a_resume_with_other_weights_is_refused_before_predicting(toy, tmp_path, worker):
+    import hashlib
+
+    import fault_models
+    from musebench.errors import ConfigError
+
+    fault_models.install()
+    weights = tmp_path / "weights.bin"
+    weights.write_bytes(b"first")
+
+    def run(**kw):
+        return run_task(RunOptions(task=toy["task"], model="weights-file", model_params={"weights": str(weights)},
+                                   results_dir=toy["results"], progress=False, device="cpu", run_id="w",
+                                   worker=worker, **kw))
+
+    first = run()
+    assert first.results["n_scored"] == 4
+    (first.run_dir / "items" / "toy-02.json").unlink()
+    (first.run_dir / "predictions" / "toy-02.mid").unlink()
+    weights.write_bytes(b"second")  # the checkpoint replaced in place: same name, same parameters
+    old, new = (hashlib.sha256(b).hexdigest()[:12] for b in (b"first", b"second"))
+    with pytest.raises(ConfigError) as info:
+        run()
+    assert str(info.value) == (f"{first.run_dir}: its predictions were made with weights sha256 {old}, but model "
+                               f"weights-file now loads {new}; rerun with --fresh, or give another --run-id")
+    assert not (first.run_dir / "predictions" / "toy-02.mid").exists()  # nothing predicted with the new weights
+    fresh = run(fresh=True)
+    assert fresh.results["model"]["weights_sha256"] == hashlib.sha256(b"second").hexdigest()
+    (fresh.run_dir / "items" / "toy-02.json").unlink()
+    (fresh.run_dir / "predictions" / "toy-02.mid").unlink()
+    weights.write_bytes(b"first")
+    with pytest.raises(ConfigError, match=f"made with weights sha256 {new}, but model weights-file now loads {old};"):
+        run()  # and back: the run now holds the second weights' predictions
+    weights.write_bytes(b"second")
+    assert run().results["n_scored"] == 4  # the same weights again: it resumes

@@ -62,3 +62,18 @@ def test_a_load_that_hangs_on_ray_stops_the_run_at_the_load_timeout(toy):
         run(toy, "bad-load", model_params={"how": "deadlock"}, load_timeout=3)
     assert str(info.value) == ("model bad-load: loading the model did not finish in 3 s (--load-timeout); "
                                "its Ray actors were killed")
+
+
+def test_a_resume_with_other_weights_is_refused_on_ray_too(toy, tmp_path):
+    from musebench.errors import ConfigError
+
+    weights = tmp_path / "weights.bin"
+    weights.write_bytes(b"first")
+    first = run(toy, "weights-file", model_params={"weights": str(weights)}, run_id="w")
+    (first.run_dir / "items" / "toy-02.json").unlink()
+    (first.run_dir / "predictions" / "toy-02.mid").unlink()
+    weights.write_bytes(b"second")
+    with pytest.raises(ConfigError, match=r"its predictions were made with weights sha256 [0-9a-f]{12}, but model "
+                                          r"weights-file now loads [0-9a-f]{12}; rerun with --fresh"):
+        run(toy, "weights-file", model_params={"weights": str(weights)}, run_id="w")
+    assert not (first.run_dir / "predictions" / "toy-02.mid").exists()
