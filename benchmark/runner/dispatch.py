@@ -13,7 +13,7 @@ from .aggregate import finalize
 from .local import run_local
 from .plan import RunOptions, plan_run
 from .ray_backend import run_ray
-from .store import Invocations, RunLock, disk_full, is_disk_full, prepare_run_dir, save_model_info
+from .store import Invocations, check_weights_on_disk, RunLock, disk_full, is_disk_full, prepare_run_dir, save_model_info
 
 
 @dataclass
@@ -53,6 +53,7 @@ def run_task(options: RunOptions, *, on_item: Callable[[dict[str, Any]], None] |
             raise disk_full(plan, exc, f"writing {lock.path}") from None
         raise
     try:
+        check_weights_on_disk(plan)
         try:
             prepare_run_dir(plan)
             invocations = Invocations(plan)

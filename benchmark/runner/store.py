@@ -187,6 +187,24 @@ def check_same_weights(plan: RunPlan, info: dict[str, Any] | None, *, model: Any
                           f"{plan.options.model} now loads {new[:12]}; rerun with --fresh, or give another --run-id")
 
 
+def check_weights_on_disk(plan: RunPlan) -> None:
+    """:func:`check_same_weights` before a resume starts, from the weights files the model names
+    (hashed, not loaded), so that a resume with nothing left to predict does not report a
+    replaced checkpoint's old results as its own. A model that cannot name its files before
+    ``load()`` is checked when it loads."""
+    if plan.options.fresh or not ((plan.run_dir / MODEL_INFO_NAME).exists()
+                                  or (plan.run_dir / "results.json").exists()):
+        return  # --fresh discards the old predictions; a new run has none
+    try:
+        model = plan.model_cls(device=plan.options.device, **plan.options.model_params)
+        files = model.weights_files()
+        sha = model.weights_sha256() if files and all(Path(f).is_file() for f in files) else None
+    except Exception:  # noqa: BLE001 - a model that needs load() first, or missing files: load() reports those
+        return
+    if sha:
+        check_same_weights(plan, {"weights_sha256": sha})
+
+
 def saved_model_info(plan: RunPlan) -> dict[str, Any] | None:
     path = plan.run_dir / MODEL_INFO_NAME
     if path.exists():

@@ -152,3 +152,7 @@ def test_a_resume_with_other_weights_is_refused_before_predicting(toy, tmp_path,
         run()  # and back: the run now holds the second weights' predictions
     weights.write_bytes(b"second")
     assert run().results["n_scored"] == 4  # the same weights again: it resumes
+    weights.write_bytes(b"third")  # nothing left to predict: the files are hashed, not loaded, and refused
+    with pytest.raises(ConfigError, match=f"made with weights sha256 {new}, but model weights-file now loads "
+                                          f"{hashlib.sha256(b'third').hexdigest()[:12]};"):
+        run()
