@@ -5,6 +5,30 @@ import argparse
 
 TRAINABLE = ("lstm", "fc-lstm", "conv-lstm", "stacked-lstm", "bilinear-lstm", "umt", "mt3", "seq2seq-piano")
 SEQ2SEQ = ("mt3", "seq2seq-piano")
+#: the options each trainer reads (argparse dests); any other one given is refused, not ignored
+_COMMON = {"model", "seed", "device", "threads", "output", "results_dir", "no_progress", "json", "func", "command"}
+_APPLIES = {
+    "lstm": _COMMON | {"epochs", "max_steps", "batch_size", "seq_frames", "hidden_size", "learning_rate",
+                       "input_noise", "free_run_frames", "dtype", "data_dir"},
+    "umt": _COMMON | {"dtype", "size", "domains", "steps", "checkpoint_every", "restart"},
+    "seq2seq": _COMMON | {"steps", "size", "checkpoint_every", "restart", "batch_size", "learning_rate",
+                          "max_minutes", "init_from", "validate_every"},
+}
+
+
+def _refuse_foreign_options(args: argparse.Namespace) -> None:
+    """ConfigError naming the first option given that ``args.model``'s trainer does not read."""
+    from . import build_parser
+    from ..errors import ConfigError
+
+    defaults = vars(build_parser().parse_args(["train", args.model]))
+    kind = "umt" if args.model == "umt" else "seq2seq" if args.model in SEQ2SEQ else "lstm"
+    for dest, value in vars(args).items():
+        if dest not in _APPLIES[kind] and dest in defaults and value != defaults[dest]:
+            flag = "--" + dest.replace("_", "-")
+            users = [k for k, v in _APPLIES.items() if dest in v]
+            names = {"lstm": "the LSTM generators", "umt": "umt", "seq2seq": "mt3/seq2seq-piano"}
+            raise ConfigError(f"train {args.model}: {flag} applies to {' and '.join(names[u] for u in users)} only")
 UMT_DOMAINS = "piano,violin,flute,strings"
 
 
@@ -69,6 +93,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    _refuse_foreign_options(args)
     if args.model == "umt":
         from ..training.umt.command import main_cli
 

@@ -1,7 +1,9 @@
-"""What ``musebench train`` prints once a checkpoint is written (every model's command uses it)."""
+"""`musebench train`: what it prints once a checkpoint is written, and the options it refuses (a trainer that does not read an option)."""
 from __future__ import annotations
 
 import json
+
+import pytest
 
 from musebench.training.report import report_checkpoint
 
@@ -20,3 +22,19 @@ def test_report_checkpoint_lines_and_json(tmp_path, capsys):
         f"wrote {weights} (1.50 MB, 783076 parameters, 926 steps, 92.0 min) and umt-tiny.json")
     assert report_checkpoint(**kw, as_json=True) == 0
     assert json.loads(capsys.readouterr().out) == {"a": [2], "b": 1}
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "umt", "--init-from", "x"], "train umt: --init-from applies to mt3/seq2seq-piano only"),
+    (["train", "mt3", "--epochs", "3"], "train mt3: --epochs applies to the LSTM generators only"),
+    (["train", "seq2seq-piano", "--max-steps", "5"], "train seq2seq-piano: --max-steps applies to the LSTM generators only"),
+    (["train", "lstm", "--max-minutes", "3"], "train lstm: --max-minutes applies to mt3/seq2seq-piano only"),
+    (["train", "mt3", "--domains", "piano"], "train mt3: --domains applies to umt only"),
+    (["train", "umt", "--batch-size", "4"], "train umt: --batch-size applies to the LSTM generators and mt3/seq2seq-piano only"),
+])
+def test_an_option_the_trainer_does_not_read_is_refused_before_training(argv, message, tmp_path, capsys):
+    from musebench.cli import main
+
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == f"musebench: error: {message}\n"
+    assert not (tmp_path / "out").exists()
