@@ -15,6 +15,8 @@ _APPLIES = {
                           "max_minutes", "init_from", "validate_every"},
 }
 
+_NAMES = {"lstm": "the LSTM generators", "umt": "umt", "seq2seq": "mt3/seq2seq-piano"}
+
 
 def _refuse_foreign_options(args: argparse.Namespace) -> None:
     """ConfigError naming the first option given that ``args.model``'s trainer does not read."""
@@ -26,9 +28,8 @@ def _refuse_foreign_options(args: argparse.Namespace) -> None:
     for dest, value in vars(args).items():
         if dest not in _APPLIES[kind] and dest in defaults and value != defaults[dest]:
             flag = "--" + dest.replace("_", "-")
-            users = [k for k, v in _APPLIES.items() if dest in v]
-            names = {"lstm": "the LSTM generators", "umt": "umt", "seq2seq": "mt3/seq2seq-piano"}
-            raise ConfigError(f"train {args.model}: {flag} applies to {' and '.join(names[u] for u in users)} only")
+            users = " and ".join(_NAMES[k] for k, v in _APPLIES.items() if dest in v)
+            raise ConfigError(f"train {args.model}: {flag} applies to {users} only")
 UMT_DOMAINS = "piano,violin,flute,strings"
 
 

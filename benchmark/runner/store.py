@@ -181,7 +181,10 @@ def check_same_weights(plan: RunPlan, info: dict[str, Any] | None, *, model: Any
     old = (saved_model_info(plan) or {}).get("weights_sha256")
     if not old:
         return
-    new = (info or {}).get("weights_sha256") if info is not None or model is None else model.weights_sha256()
+    if info is not None:
+        new = info.get("weights_sha256")
+    else:
+        new = model.weights_sha256() if model is not None else None
     if new and new != old:
         raise ConfigError(f"{plan.run_dir}: its predictions were made with weights sha256 {old[:12]}, but model "
                           f"{plan.options.model} now loads {new[:12]}; rerun with --fresh, or give another --run-id")
