@@ -10,7 +10,7 @@ _COMMON = {"model", "seed", "device", "threads", "output", "results_dir", "no_pr
 _APPLIES = {
     "lstm": _COMMON | {"epochs", "max_steps", "batch_size", "seq_frames", "hidden_size", "learning_rate",
                        "input_noise", "free_run_frames", "dtype", "data_dir"},
-    "umt": _COMMON | {"dtype", "size", "domains", "steps", "checkpoint_every", "restart"},
+    "umt": _COMMON | {"dtype", "size", "domains", "steps", "checkpoint_every", "restart", "init_from", "input_noise"},
     "seq2seq": _COMMON | {"steps", "size", "checkpoint_every", "restart", "batch_size", "learning_rate",
                           "max_minutes", "init_from", "validate_every"},
 }
@@ -31,6 +31,7 @@ def _refuse_foreign_options(args: argparse.Namespace) -> None:
             users = " and ".join(_NAMES[k] for k, v in _APPLIES.items() if dest in v)
             raise ConfigError(f"train {args.model}: {flag} applies to {users} only")
 UMT_DOMAINS = "piano,violin,flute,strings"
+UMT_INPUT_NOISE = 0.0  # the default of UMTTrainConfig.input_noise (kept here so that --help imports no trainer)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -56,8 +57,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--hidden-size", type=int, default=d.hidden_size, help=f"default {d.hidden_size}")
     p.add_argument("--learning-rate", type=float,
                    help=f"Adam step (lstm default {d.learning_rate}; mt3/seq2seq-piano: peak AdamW rate, default 0.0015)")
-    p.add_argument("--input-noise", type=float, default=d.input_noise,
-                   help=f"std of noise added to input frames while training (default {d.input_noise})")
+    p.add_argument("--input-noise", type=float, default=None,
+                   help=f"LSTMs: std of noise added to input frames while training (default {d.input_noise}); umt: "
+                        f"std, in mu-law classes, of noise added to the decoders' teacher-forced input samples "
+                        f"(default {UMT_INPUT_NOISE})")
     p.add_argument("--free-run-frames", type=int, default=d.free_run_frames,
                    help="last frames of each training sequence predicted from the network's own output "
                         f"(default {d.free_run_frames})")
@@ -69,8 +72,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--results-dir", help="results folder for the default --output")
     p.add_argument("--data-dir", help="root of the training dataset (default: registered or cache dir)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    u = p.add_argument_group("umt (Universal Music Translation Network; of the options above only --seed, --device, "
-                             "--threads, --dtype, --output, --results-dir, --no-progress and --json apply)")
+    u = p.add_argument_group("umt (Universal Music Translation Network; of the options above only --input-noise, --seed, "
+                             "--device, --threads, --dtype, --output, --results-dir, --no-progress and --json apply; "
+                             "also --init-from)")
     u.add_argument("--size", choices=["tiny", "paper", "small"], default="tiny",
                    help="umt: network sizes, tiny (8 kHz, trains on a CPU) or paper (16 kHz, the paper's; a GPU's job); "
                         "mt3/seq2seq-piano: tiny (3.3 M parameters, CPU) or small (T5-small's shape, a GPU's job)")
@@ -87,7 +91,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--max-minutes", type=float, help="mt3/seq2seq-piano: stop after this much training time; the "
                    "learning-rate schedule ends with whichever of --steps and time runs out first")
     s.add_argument("--init-from", metavar="CHECKPOINT", help="mt3/seq2seq-piano: start from this checkpoint's weights "
-                   "where shapes fit (shared tokens row by row), e.g. mt3 from a seq2seq-piano checkpoint")
+                   "where shapes fit (shared tokens row by row), e.g. mt3 from a seq2seq-piano checkpoint; umt: from a "
+                   "checkpoint of the same network (continued training)")
     s.add_argument("--validate-every", type=int, help="mt3/seq2seq-piano: steps between validation runs (default 250)")
     p.add_argument("--json", action="store_true", help="print the checkpoint config as JSON")
     p.set_defaults(func=main)
@@ -111,7 +116,8 @@ def main(args: argparse.Namespace) -> int:
     config = TrainConfig(model=args.model, epochs=args.epochs, max_steps=args.max_steps,
                          batch_size=args.batch_size or d.batch_size, seq_frames=args.seq_frames,
                          hidden_size=args.hidden_size, learning_rate=args.learning_rate or d.learning_rate,
-                         input_noise=args.input_noise, free_run_frames=args.free_run_frames, seed=args.seed,
+                         input_noise=d.input_noise if args.input_noise is None else args.input_noise,
+                         free_run_frames=args.free_run_frames, seed=args.seed,
                          device=args.device, threads=args.threads, dtype=args.dtype)
     output = args.output or results_home(args.results_dir) / "checkpoints"
     result = train(config, output=output, data_dir=args.data_dir, progress=not args.no_progress,

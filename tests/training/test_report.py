@@ -25,11 +25,12 @@ def test_report_checkpoint_lines_and_json(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["train", "umt", "--init-from", "x"], "train umt: --init-from applies to mt3/seq2seq-piano only"),
+    (["train", "umt", "--max-minutes", "3"], "train umt: --max-minutes applies to mt3/seq2seq-piano only"),
     (["train", "mt3", "--epochs", "3"], "train mt3: --epochs applies to the LSTM generators only"),
     (["train", "seq2seq-piano", "--max-steps", "5"], "train seq2seq-piano: --max-steps applies to the LSTM generators only"),
     (["train", "lstm", "--max-minutes", "3"], "train lstm: --max-minutes applies to mt3/seq2seq-piano only"),
     (["train", "mt3", "--domains", "piano"], "train mt3: --domains applies to umt only"),
+    (["train", "lstm", "--init-from", "x"], "train lstm: --init-from applies to umt and mt3/seq2seq-piano only"),
     (["train", "umt", "--batch-size", "4"], "train umt: --batch-size applies to the LSTM generators and mt3/seq2seq-piano only"),
 ])
 def test_an_option_the_trainer_does_not_read_is_refused_before_training(argv, message, tmp_path, capsys):

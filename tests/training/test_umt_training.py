@@ -106,3 +106,56 @@ def test_cli_help_lists_umt_options(capsys):
         main(["train", "--help"])
     text = capsys.readouterr().out
     assert "umt" in text and "--size" in text and "tiny" in text and "--domains" in text and "--steps" in text
+
+
+def test_init_from_continues_a_checkpoint_and_records_its_parent(tmp_path):
+    cfg = dict(domains=["piano", "violin"], pieces=1, augment=False, batch_per_domain=1, segment_seconds=0.25,
+               aug_min_seconds=0.1, aug_max_seconds=0.2, checkpoint_every=2)
+    first = train(UMTTrainConfig(steps=2, **cfg), output=tmp_path / "a", progress=False, network=_net(cfg["domains"]))
+    parent = first.config
+    messages = []
+    child = train(UMTTrainConfig(steps=1, init_from=str(first.weights_path.with_suffix("")), **cfg),
+                  output=tmp_path / "b", progress=False, network=_net(cfg["domains"]), log=messages.append)
+    assert any(m.startswith("train umt: initialised from ") and "2 steps" in m for m in messages)
+    record = child.config["training"]["parent"]
+    assert record == {"path": str(first.weights_path.with_suffix("")), "weights_sha256": parent["weights"]["sha256"],
+                      "steps": 2, "seconds": parent["training"]["seconds"], "learning_rate": 1e-3,
+                      "validation": parent["training"]["validation"]}
+    # the child's weights started from the parent's: one step away, not another initialisation
+    fresh = train(UMTTrainConfig(steps=1, seed=1, **cfg), output=tmp_path / "c", progress=False, network=_net(cfg["domains"]))
+    a, _, _ = CHECKPOINT.load(first.weights_path)
+    b, _, _ = CHECKPOINT.load(child.weights_path)
+    c, _, _ = CHECKPOINT.load(fresh.weights_path)
+    near = sum(float(np.abs(a[k].astype(np.float64) - b[k]).sum()) for k in a)
+    far = sum(float(np.abs(a[k].astype(np.float64) - c[k]).sum()) for k in a)
+    assert near < far / 5
+    # a grandchild keeps the whole lineage
+    grand = train(UMTTrainConfig(steps=1, init_from=str(child.weights_path.with_suffix("")), **cfg),
+                  output=tmp_path / "d", progress=False, network=_net(cfg["domains"]))
+    assert grand.config["training"]["parent"]["parent"] == record
+    other = _net(cfg["domains"])
+    other.latent_channels = 8
+    with pytest.raises(ConfigError, match=r"^train umt: --init-from .* has another network \(latent_channels differ\)$"):
+        train(UMTTrainConfig(steps=1, init_from=str(first.weights_path.with_suffix("")), **cfg),
+              output=tmp_path / "e", progress=False, network=other)
+    assert not (tmp_path / "e").exists()
+
+
+def test_input_noise_perturbs_the_decoder_input_in_whole_classes():
+    from musebench.training.umt.data import noisy_inputs
+
+    x = np.full((4, 20000), 128, np.int64)
+    x[:, :10] = 0
+    x[:, 10:20] = 255
+    y = noisy_inputs(x, np.random.default_rng(0), 6.0)
+    assert y.dtype == np.int64 and y.min() == 0 and y.max() == 255
+    d = (y - x)[:, 20:]
+    assert abs(float(d.std()) - 6.0) < 0.05 and abs(float(d.mean())) < 0.05
+    assert (y[:, :10] >= 0).all() and (y[:, 10:20] <= 255).all()
+    assert (noisy_inputs(x, np.random.default_rng(0), 0.0) == x).all()
+
+
+def test_cli_input_noise_default_is_the_trainers():
+    from musebench.cli.train import UMT_INPUT_NOISE
+
+    assert UMT_INPUT_NOISE == UMTTrainConfig().input_noise

@@ -27,6 +27,7 @@ import numpy as np
 
 from ...errors import ConfigError
 from ...models.torch_utils import torch_threads
+from ..report import parent_record
 from ..settings import unknown_keys
 from . import Seq2SeqTrainConfig
 
@@ -179,21 +180,6 @@ def token_map(source, target) -> dict[int, int]:
     return out
 
 
-def parent_record(meta: dict[str, Any], path) -> dict[str, Any]:
-    """What a checkpoint trained ``--init-from`` another records of its parent: the path as given,
-    the parent's weights sha256, its steps, seconds and best validation, and the parent's own
-    ``parent`` (so the whole lineage survives the parent file being overwritten)."""
-    training = meta.get("training", {})
-    record: dict[str, Any] = {"path": str(path), "weights_sha256": meta.get("weights", {}).get("sha256"),
-                              "steps": training.get("steps"), "seconds": training.get("seconds"),
-                              "pieces_rendered": training.get("pieces_rendered"),
-                              "learning_rate": training.get("config", {}).get("learning_rate"),
-                              "best": training.get("best")}
-    if training.get("parent"):
-        record["parent"] = training["parent"]
-    return record
-
-
 def init_from(net, vocab, path) -> tuple[int, dict[str, Any]]:
     """Copy the weights of a checkpoint into ``net`` where the shapes fit; token embeddings and
     output rows of shared events are copied row by row (:func:`token_map`). Returns the tensors
@@ -222,7 +208,10 @@ def init_from(net, vocab, path) -> tuple[int, dict[str, Any]]:
             own[k] = rows
             touched += 1
     net.load_state_dict(own)
-    return touched, parent_record(meta, path)
+    training = meta.get("training", {})
+    return touched, parent_record(meta, path, pieces_rendered=training.get("pieces_rendered"),
+                                  learning_rate=training.get("config", {}).get("learning_rate"),
+                                  best=training.get("best"))
 
 
 def validate(net, vocab, pieces, *, device: str, batch_size: int = 32, max_tokens: int = 512) -> dict[str, float]:

@@ -64,6 +64,9 @@ class UMTTrainConfig(TrainSettings):
         Adam step, its decay factor per 1000 steps, gradient-norm clip.
     lambda_confusion : float
         Weight of the domain-confusion term (gradient reversal scale), paper: 1e-2.
+    input_noise : float
+        Standard deviation, in mu-law classes, of Gaussian noise added to the decoders'
+        teacher-forced *input* samples (the targets stay clean); 0 = the paper's plain teacher forcing.
     augment : bool
         Local pitch augmentation of the encoder's input (paper Sec. 3.2).
     aug_versions, aug_semitones, aug_min_seconds, aug_max_seconds
@@ -72,6 +75,9 @@ class UMTTrainConfig(TrainSettings):
         Train pieces (indices ``0 .. pieces-1`` of the synth train split; 32 = the published split).
     seed, device, threads, checkpoint_every, dtype
         Seed of everything; torch device; CPU threads; steps between checkpoints; weight storage dtype.
+    init_from : str or None
+        Start from this UMT checkpoint's weights (its network must equal this run's); the new
+        checkpoint records it as ``training.parent``. Steps and the learning-rate schedule start at 0.
     """
 
     COMMAND: ClassVar[str] = "train umt"
@@ -85,6 +91,7 @@ class UMTTrainConfig(TrainSettings):
     lr_decay: float = setting(0.98, above=0, max=1)
     grad_clip: float = setting(1.0, above=0)
     lambda_confusion: float = setting(1e-2, min=0)
+    input_noise: float = setting(0.0, min=0)
     augment: bool = True
     aug_versions: int = setting(4, min=1)
     aug_semitones: float = setting(0.5, min=0)
@@ -96,6 +103,7 @@ class UMTTrainConfig(TrainSettings):
     threads: int = setting(1, min=1)
     checkpoint_every: int = setting(200, min=1)
     dtype: str = setting("float16", choices=("float16", "float32"))
+    init_from: str | None = None
 
     def check(self) -> None:
         """Check every setting (:mod:`musebench.training.settings`), the size and the domains.

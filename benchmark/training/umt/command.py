@@ -14,7 +14,9 @@ def main_cli(args: argparse.Namespace) -> int:
 
     config = UMTTrainConfig(size=args.size, domains=[d.strip() for d in args.domains.split(",") if d.strip()],
                             steps=args.steps, seed=args.seed, device=args.device, threads=args.threads,
-                            checkpoint_every=args.checkpoint_every, dtype=args.dtype)
+                            checkpoint_every=args.checkpoint_every, dtype=args.dtype,
+                            init_from=args.init_from,
+                            **({} if args.input_noise is None else {"input_noise": args.input_noise}))
     output = args.output or results_home(args.results_dir) / "checkpoints"
     result = train(config, output=output, progress=not args.no_progress, restart=args.restart,
                    log=None if args.json else print)

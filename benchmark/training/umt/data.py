@@ -170,6 +170,13 @@ def draw_batch(clean: dict[str, list[np.ndarray]], shifted: dict[str, list[np.nd
     return x, x_aug, labels
 
 
+def noisy_inputs(x: np.ndarray, rng: np.random.Generator, std: float) -> np.ndarray:
+    """The decoders' teacher-forced input: mu-law classes ``x`` plus Gaussian noise of ``std``
+    classes, rounded to whole classes and clipped to 0-255 (the training targets stay ``x``)."""
+    noise = np.rint(rng.normal(0.0, std, size=x.shape)).astype(np.int64)
+    return np.clip(x + noise, 0, 255)
+
+
 def validation_segments(config: UMTTrainConfig, sr: int) -> tuple[np.ndarray, np.ndarray]:
     """Fixed validation segments: mu-law classes ``(2 * n_domains, length)`` and domain labels.
 

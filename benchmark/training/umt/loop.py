@@ -16,8 +16,9 @@ import numpy as np
 from ...errors import ConfigError
 from ...models.torch_utils import count_parameters, torch_threads
 from ...models.translation.umt import CHECKPOINT
+from ..report import parent_record
 from . import UMTTrainConfig
-from .data import draw_batch, load_training_audio, validation_segments
+from .data import draw_batch, load_training_audio, noisy_inputs, validation_segments
 
 LR_DECAY_EVERY = 1000
 
@@ -95,7 +96,7 @@ def _train(config: UMTTrainConfig, *, output: Path, progress: bool, restart: boo
     optimizer = torch.optim.Adam(groups, lr=config.learning_rate)
     history: dict[str, list[float]] = {"recon": [], "confusion": [], "accuracy": []}
     step, seconds = 0, 0.0
-    output.mkdir(parents=True, exist_ok=True)
+    parent: dict[str, Any] | None = None
     state_path = output / f"{stem}.state.pt"
     settings = asdict(config)
     resumable = {k: v for k, v in settings.items() if k not in ("steps", "device", "threads", "checkpoint_every")}
@@ -112,7 +113,13 @@ def _train(config: UMTTrainConfig, *, output: Path, progress: bool, restart: boo
         rng.bit_generator.state = state["np_rng"]
         torch.set_rng_state(state["torch_rng"])
         history, step, seconds = state["history"], int(state["step"]), float(state["seconds"])
+        parent = state.get("parent")
         say(f"train umt: resuming {state_path} at step {step}")
+    elif config.init_from:
+        parent = init_from(model, net_cfg, config.init_from)
+        say(f"train umt: initialised from {config.init_from} (sha256 {str(parent['weights_sha256'])[:12]}, "
+            f"{parent['steps']} steps)")
+    output.mkdir(parents=True, exist_ok=True)
     length = int(round(config.segment_seconds * sr))
     aug_min, aug_max = int(round(config.aug_min_seconds * sr)), int(round(config.aug_max_seconds * sr))
     say(f"train umt ({config.size}): domains {', '.join(config.domains)}; {config.pieces} train pieces per domain "
@@ -123,7 +130,7 @@ def _train(config: UMTTrainConfig, *, output: Path, progress: bool, restart: boo
         val = _validation_loss(model, config, sr, device)
         torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "np_rng": rng.bit_generator.state,
                     "torch_rng": torch.get_rng_state(), "history": history, "step": step, "seconds": seconds,
-                    "settings": resumable}, state_path.with_suffix(".tmp"))
+                    "settings": resumable, "parent": parent}, state_path.with_suffix(".tmp"))
         os.replace(state_path.with_suffix(".tmp"), state_path)
         every = 50
         curve = {k: [round(float(np.mean(v[i:i + every])), 5) for i in range(0, len(v), every)]
@@ -134,7 +141,8 @@ def _train(config: UMTTrainConfig, *, output: Path, progress: bool, restart: boo
                 "training": {**settings, "device": device_name, "steps": step, "seconds": round(seconds, 1),
                              "final": {k: (round(float(np.mean(v[-100:])), 5) if v else None)
                                        for k, v in history.items()},
-                             "validation": val, f"every_{every}_steps": curve},
+                             "validation": val, f"every_{every}_steps": curve,
+                             **({"parent": parent} if parent else {})},
                 "data": data,
                 "environment": {"python": platform.python_version(), "torch": torch.__version__,
                                 "numpy": np.__version__, "platform": platform.platform()}}
@@ -157,7 +165,9 @@ def _train(config: UMTTrainConfig, *, output: Path, progress: bool, restart: boo
         confusion = F.cross_entropy(logits, labels_t)
         b = config.batch_per_domain
         rows = [slice(j * b, (j + 1) * b) for j in range(len(model.decoders))]  # the batch is ordered by domain
-        terms = [F.cross_entropy(decoder(x_t[r], z[r]), x_t[r]) for decoder, r in zip(model.decoders, rows)]
+        # the decoders read (optionally noisy) past samples and predict the clean ones
+        x_in = torch.from_numpy(noisy_inputs(x, rng, config.input_noise)).to(device) if config.input_noise else x_t
+        terms = [F.cross_entropy(decoder(x_in[r], z[r]), x_t[r]) for decoder, r in zip(model.decoders, rows)]
         recon = sum(terms[1:], terms[0]) / len(terms)  # the decoders' mean, summed in domain order
         loss = recon + confusion
         optimizer.zero_grad()
@@ -189,6 +199,28 @@ def _train(config: UMTTrainConfig, *, output: Path, progress: bool, restart: boo
     return UMTTrainResult(weights_path=weights_path, config_path=config_path, steps=step, seconds=seconds,
                           bytes=weights_path.stat().st_size, n_parameters=saved["weights"]["n_parameters"],
                           config=saved)
+
+
+def init_from(model: Any, network: Any, path: str) -> dict[str, Any]:
+    """Load the weights of the UMT checkpoint ``path`` into ``model`` and return its
+    :func:`~musebench.training.report.parent_record`.
+
+    Raises
+    ------
+    ConfigError
+        One line when the checkpoint's network (sizes or domains) differs from ``network``.
+    """
+    import torch
+
+    arrays, meta, _ = CHECKPOINT.load(path)
+    theirs = meta.get("network") or {}
+    if theirs != network.to_dict():
+        changed = sorted(k for k in set(theirs) | set(network.to_dict()) if theirs.get(k) != network.to_dict().get(k))
+        raise ConfigError(f"train umt: --init-from {path} has another network ({', '.join(changed)} differ)")
+    model.load_state_dict({k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in arrays.items()})
+    training = meta.get("training", {})
+    return parent_record(meta, path, learning_rate=training.get("learning_rate"),
+                         validation=training.get("validation"))
 
 
 def _validation_loss(model: Any, config: UMTTrainConfig, sr: int, device: Any) -> dict[str, Any]:
