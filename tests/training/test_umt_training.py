@@ -159,3 +159,14 @@ def test_cli_input_noise_default_is_the_trainers():
     from musebench.cli.train import UMT_INPUT_NOISE
 
     assert UMT_INPUT_NOISE == UMTTrainConfig().input_noise
+
+
+def test_init_from_a_missing_checkpoint_is_one_line_before_anything_is_written(tmp_path, capsys):
+    from musebench.cli import main
+
+    out = tmp_path / "out"
+    assert main(["train", "umt", "--init-from", str(tmp_path / "nothing"), "--steps", "1", "--out", str(out),
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{tmp_path / 'nothing'}.json: UMT checkpoint file not found" in err
+    assert not out.exists()

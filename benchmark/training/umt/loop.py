@@ -85,6 +85,8 @@ def _train(config: UMTTrainConfig, *, output: Path, progress: bool, restart: boo
     net_cfg = network if network is not None else config.network()
     if list(net_cfg.domains) != list(config.domains):
         raise ConfigError(f"train umt: network domains {net_cfg.domains} differ from {config.domains}")
+    if config.init_from and (restart or not (output / f"{stem}.state.pt").is_file()):
+        check_parent_network(config.init_from, net_cfg)  # before the (slow) training audio
     sr = net_cfg.sample_rate
     clean, shifted, data = load_training_audio(config, sample_rate=sr, progress=progress)
     device = torch.device(device_name)
@@ -104,6 +106,8 @@ def _train(config: UMTTrainConfig, *, output: Path, progress: bool, restart: boo
     if state_path.is_file() and not restart:
         state = torch.load(state_path, map_location=device, weights_only=False)
         state["settings"].setdefault("network", config.network().to_dict())  # states written before it was recorded
+        state["settings"].setdefault("input_noise", 0.0)  # states written before these settings existed
+        state["settings"].setdefault("init_from", None)
         if state["settings"] != resumable:
             changed = sorted(k for k in resumable if state["settings"].get(k) != resumable[k])
             raise ConfigError(f"{state_path}: resume state was trained with other settings ({', '.join(changed)}); "
@@ -201,6 +205,16 @@ def _train(config: UMTTrainConfig, *, output: Path, progress: bool, restart: boo
                           config=saved)
 
 
+def check_parent_network(path: str, network: Any) -> None:
+    """Raise a one-line ConfigError when the UMT checkpoint ``path`` (its JSON only) has
+    another network than ``network``; MissingDataError when it is not there."""
+    meta, _ = CHECKPOINT.read_config(path)
+    theirs, ours = meta.get("network") or {}, network.to_dict()
+    if theirs != ours:
+        changed = sorted(k for k in set(theirs) | set(ours) if theirs.get(k) != ours.get(k))
+        raise ConfigError(f"train umt: --init-from {path} has another network ({', '.join(changed)} differ)")
+
+
 def init_from(model: Any, network: Any, path: str) -> dict[str, Any]:
     """Load the weights of the UMT checkpoint ``path`` into ``model`` and return its
     :func:`~musebench.training.report.parent_record`.
@@ -212,11 +226,8 @@ def init_from(model: Any, network: Any, path: str) -> dict[str, Any]:
     """
     import torch
 
+    check_parent_network(path, network)
     arrays, meta, _ = CHECKPOINT.load(path)
-    theirs = meta.get("network") or {}
-    if theirs != network.to_dict():
-        changed = sorted(k for k in set(theirs) | set(network.to_dict()) if theirs.get(k) != network.to_dict().get(k))
-        raise ConfigError(f"train umt: --init-from {path} has another network ({', '.join(changed)} differ)")
     model.load_state_dict({k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in arrays.items()})
     training = meta.get("training", {})
     return parent_record(meta, path, learning_rate=training.get("learning_rate"),
