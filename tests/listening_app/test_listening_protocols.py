@@ -320,3 +320,11 @@ def test_admin_and_leaderboard_pages_of_each_protocol(tmp_path, monkeypatch, clo
     assert not at.exception
     board = at.dataframe[0].value
     assert label in board.columns and board[label].notna().all()
+
+
+def test_a_group_that_never_loses_gets_the_prior_even_when_every_condition_wins_and_loses():
+    # {0, 1} never lose to {2, 3}, yet each condition has a win and a loss: no MLE, so the prior
+    # is used (without it the MM iteration ran 10,000 steps per bootstrap resample)
+    w = np.array([[0, 3, 2, 2], [1, 0, 2, 2], [0, 0, 0, 1], [0, 0, 1, 0]], float)
+    assert A._needs_prior(w)
+    assert not A._needs_prior(w + w.T)  # everyone beat everyone at least once: the MLE exists
