@@ -120,7 +120,7 @@ def _train(config: UMTTrainConfig, *, output: Path, progress: bool, restart: boo
         parent = state.get("parent")
         say(f"train umt: resuming {state_path} at step {step}")
     elif config.init_from:
-        parent = init_from(model, net_cfg, config.init_from)
+        parent = init_from(model, config.init_from)
         say(f"train umt: initialised from {config.init_from} (sha256 {str(parent['weights_sha256'])[:12]}, "
             f"{parent['steps']} steps)")
     output.mkdir(parents=True, exist_ok=True)
@@ -215,18 +215,12 @@ def check_parent_network(path: str, network: Any) -> None:
         raise ConfigError(f"train umt: --init-from {path} has another network ({', '.join(changed)} differ)")
 
 
-def init_from(model: Any, network: Any, path: str) -> dict[str, Any]:
-    """Load the weights of the UMT checkpoint ``path`` into ``model`` and return its
-    :func:`~musebench.training.report.parent_record`.
-
-    Raises
-    ------
-    ConfigError
-        One line when the checkpoint's network (sizes or domains) differs from ``network``.
-    """
+def init_from(model: Any, path: str) -> dict[str, Any]:
+    """Load the weights of the UMT checkpoint ``path`` into ``model`` (whose network the caller
+    has checked with :func:`check_parent_network`) and return its
+    :func:`~musebench.training.report.parent_record`."""
     import torch
 
-    check_parent_network(path, network)
     arrays, meta, _ = CHECKPOINT.load(path)
     model.load_state_dict({k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in arrays.items()})
     training = meta.get("training", {})
